@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: formatting and lints, the local stack (Postgres + broker), then
+# every unit, contract and end-to-end test against the real servers.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+need_nextest() {
+  command -v cargo-nextest >/dev/null && return 0
+  echo "[test] installing cargo-nextest"
+  cargo install cargo-nextest --locked
+}
+
+echo "[test] cargo fmt --check"
+cargo fmt --all -- --check
+echo "[test] cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+bash deploy/local/stack.sh up
+# shellcheck disable=SC1091
+source .stack/env
+
+need_nextest
+echo "[test] cargo nextest run --workspace"
+cargo nextest run --workspace --no-fail-fast "$@"

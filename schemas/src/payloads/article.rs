@@ -1,0 +1,48 @@
+//! `ArticlePublished`: a news item as published, normalised to plain text.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, Validate, require_non_empty};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticlePublished {
+    /// Canonical URL (tracking parameters removed), or the feed guid when the item has no link.
+    pub canonical_url: String,
+    pub title: String,
+    /// Summary or body as plain text (HTML stripped, entities decoded).
+    pub body: String,
+    /// ISO 639-1 code of the detected language, `und` when unknown.
+    pub language: String,
+    /// True when the item had no publication time and `occurred_at` is the time we observed it.
+    pub published_at_estimated: bool,
+    /// Identifier of the feed or archive the item came from.
+    pub feed_id: String,
+    /// Human name of the publisher.
+    pub source_name: String,
+    /// Topics the feed configuration suggests for its items (hints, not labels).
+    #[serde(default)]
+    pub topic_hints: Vec<String>,
+    /// Publication time as given by the source, in UTC.
+    pub published_at: DateTime<Utc>,
+}
+
+impl Validate for ArticlePublished {
+    fn validate(&self) -> Result<(), FieldError> {
+        require_non_empty("canonical_url", &self.canonical_url)?;
+        require_non_empty("title", &self.title)?;
+        require_non_empty("feed_id", &self.feed_id)?;
+        if self.language.len() != 2 && self.language != "und" {
+            return Err(FieldError::new(
+                "language",
+                format!(
+                    "expected an ISO 639-1 code or `und`, got `{}`",
+                    self.language
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

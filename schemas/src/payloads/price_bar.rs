@@ -1,0 +1,74 @@
+//! `PriceBarClosed`: one OHLCV bar of an instrument, final once its interval has ended.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, Validate, require_finite, require_non_empty};
+
+/// Bar length. Daily bars start at 00:00 UTC of their trading date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum BarInterval {
+    #[serde(rename = "1m")]
+    OneMinute,
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "1d")]
+    OneDay,
+}
+
+impl BarInterval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BarInterval::OneMinute => "1m",
+            BarInterval::FiveMinutes => "5m",
+            BarInterval::OneHour => "1h",
+            BarInterval::OneDay => "1d",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceBarClosed {
+    /// Instrument symbol as the market quotes it (`NVDA`, `^SOX`).
+    pub ticker: String,
+    pub interval: BarInterval,
+    /// Start of the bar (UTC); for daily bars midnight UTC of the trading date.
+    pub period_start: DateTime<Utc>,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    /// Traded volume; absent for indexes whose source publishes none.
+    pub volume: Option<u64>,
+}
+
+impl Validate for PriceBarClosed {
+    fn validate(&self) -> Result<(), FieldError> {
+        require_non_empty("ticker", &self.ticker)?;
+        for (field, value) in [
+            ("open", self.open),
+            ("high", self.high),
+            ("low", self.low),
+            ("close", self.close),
+        ] {
+            require_finite(field, value)?;
+            if value <= 0.0 {
+                return Err(FieldError::new(
+                    field,
+                    format!("must be positive, got {value}"),
+                ));
+            }
+        }
+        if self.low > self.high {
+            return Err(FieldError::new(
+                "low",
+                format!("{} is above high {}", self.low, self.high),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! RFC 7807 problem details: every error the API returns, with a stable `type`. Server errors are logged in
+//! full and returned generic.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<&'static str>,
+}
+
+impl Problem {
+    /// A query parameter is missing or malformed; `parameter` names it.
+    pub fn invalid_parameter(parameter: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/invalid-parameter",
+            title: "Invalid parameter",
+            status: 400,
+            detail: detail.into(),
+            parameter: Some(parameter),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/not-found",
+            title: "Not found",
+            status: 404,
+            detail: detail.into(),
+            parameter: None,
+        }
+    }
+
+    /// Logs the cause and hides it from the client.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Problem {
+            kind: "https://shockwave.dev/problems/internal",
+            title: "Internal error",
+            status: 500,
+            detail: "the server could not answer; the error is logged".into(),
+            parameter: None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Problem {
+    fn from(error: sqlx::Error) -> Self {
+        Problem::internal(&error)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_vec(&self).unwrap_or_default(),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,96 @@
+//! Topic creation and broker reachability. Topics are created explicitly: brokers may not auto-create them.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::types::RDKafkaErrorCode;
+use shockwave_schemas::Topic;
+
+use super::{KafkaError, client_config};
+
+/// Creates each topic that does not exist yet; existing ones are left as they are.
+pub async fn ensure_topics(
+    brokers: &str,
+    topics: &[Topic],
+    partitions: i32,
+    replication: i32,
+) -> Result<(), KafkaError> {
+    let admin: AdminClient<DefaultClientContext> = client_config(brokers).create()?;
+    let new_topics: Vec<NewTopic> = topics
+        .iter()
+        .map(|t| NewTopic::new(t.name(), partitions, TopicReplication::Fixed(replication)))
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin.create_topics(&new_topics, &options).await?;
+    for result in results {
+        match result {
+            Ok(name) => tracing::info!(topic = %name, partitions, "topic created"),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(KafkaError::CreateTopic {
+                    topic,
+                    reason: code.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the broker answers a metadata request within `timeout`.
+pub async fn broker_reachable(brokers: String, timeout: Duration) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = client_config(&brokers)
+            .create()
+            .map_err(|e| e.to_string())?;
+        consumer
+            .fetch_metadata(None, timeout)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Number of partitions of a topic as the broker reports it.
+pub async fn partition_count(brokers: String, topic: Topic) -> Result<usize, KafkaError> {
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = client_config(&brokers).create()?;
+        let metadata = consumer.fetch_metadata(Some(topic.name()), Duration::from_secs(10))?;
+        Ok(metadata
+            .topics()
+            .first()
+            .map(|t| t.partitions().len())
+            .unwrap_or(0))
+    })
+    .await
+    .expect("metadata task does not panic")
+}
+
+/// The high watermark (offset of the next message to be written) of every partition of a topic.
+pub async fn high_watermarks(brokers: String, topic: Topic) -> Result<Vec<(i32, i64)>, KafkaError> {
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = client_config(&brokers).create()?;
+        let metadata = consumer.fetch_metadata(Some(topic.name()), Duration::from_secs(10))?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .first()
+            .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+            .unwrap_or_default();
+        partitions
+            .into_iter()
+            .map(|p| {
+                Ok((
+                    p,
+                    consumer
+                        .fetch_watermarks(topic.name(), p, Duration::from_secs(10))?
+                        .1,
+                ))
+            })
+            .collect()
+    })
+    .await
+    .expect("watermark task does not panic")
+}

@@ -1,0 +1,97 @@
+//! The projector: the only writer of Postgres. Each batch of messages becomes, in one transaction, new rows
+//! in the event store (idempotent on `event_id`), the projection updates those new events imply, the dead
+//! letters read from the dead-letter topic, and this consumer's offsets. A kill at any point loses nothing
+//! and counts nothing twice: either the transaction committed (and a redelivery is ignored by `event_id`)
+//! or it did not (and the batch is redelivered).
+
+pub mod handler;
+pub mod projections;
+pub mod store;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use shockwave_common::config::{ConfigError, Settings};
+use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
+use shockwave_common::kafka::{admin, producer::EventProducer};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db};
+use shockwave_schemas::Topic;
+
+pub const STAGE: &str = "projector";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    /// `SHOCKWAVE_PROJECTOR_GROUP`: consumer group; also the name its offsets are stored under.
+    pub group_id: String,
+    /// `SHOCKWAVE_PROJECTOR_MAX_BATCH`: most messages written per transaction.
+    pub max_batch: usize,
+    /// `SHOCKWAVE_PROJECTOR_MAX_WAIT_MS`: longest wait to fill a batch once its first message arrived.
+    pub max_wait: Duration,
+}
+
+impl Config {
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Config {
+            common: CommonConfig::load(settings, 9102)?,
+            group_id: settings.get_or(
+                "SHOCKWAVE_PROJECTOR_GROUP",
+                "shockwave-projector".to_string(),
+            )?,
+            max_batch: settings.checked("SHOCKWAVE_PROJECTOR_MAX_BATCH", 5000, |n: &usize| {
+                if (1..=100_000).contains(n) {
+                    Ok(())
+                } else {
+                    Err("expected 1..=100000".into())
+                }
+            })?,
+            max_wait: Duration::from_millis(settings.checked(
+                "SHOCKWAVE_PROJECTOR_MAX_WAIT_MS",
+                100,
+                |n: &u64| {
+                    if *n <= 60_000 {
+                        Ok(())
+                    } else {
+                        Err("expected at most 60000".into())
+                    }
+                },
+            )?),
+        })
+    }
+}
+
+/// Runs until shutdown: finishes and commits the batch in hand, then flushes the dead-letter producer.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let pool =
+        db::connect_and_migrate(&config.common.database_url, 8, Duration::from_secs(60)).await?;
+    let readiness = admin_server::Readiness::new()
+        .with(
+            "kafka",
+            admin_server::kafka_check(config.common.kafka_brokers.clone()),
+        )
+        .with("postgres", admin_server::postgres_check(pool.clone()));
+    admin_server::serve(config.common.admin_addr, readiness, shutdown.clone())
+        .await
+        .context("starting admin server")?;
+    admin::ensure_topics(
+        &config.common.kafka_brokers,
+        &Topic::ALL,
+        config.common.topic_partitions,
+        config.common.topic_replication,
+    )
+    .await
+    .context("creating topics")?;
+    let producer = EventProducer::new(&config.common.kafka_brokers)?;
+    let consumer = BatchConsumer::new(ConsumerSettings {
+        brokers: config.common.kafka_brokers.clone(),
+        group_id: config.group_id.clone(),
+        topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
+        max_batch: config.max_batch,
+        max_wait: config.max_wait,
+    })?;
+    let mut handler = handler::Projector::new(pool, producer.clone(), config.group_id.clone());
+    tracing::info!(group = %config.group_id, "projector consuming");
+    consumer.run(&mut handler, &shutdown).await;
+    producer.flush(Duration::from_secs(10))?;
+    Ok(())
+}

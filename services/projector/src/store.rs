@@ -1,0 +1,122 @@
+//! Set-based writes to the event store, the dead-letter table and the offsets table (one statement each,
+//! whatever the batch size).
+
+use std::collections::HashSet;
+
+use shockwave_common::dead_letter::DeadLetter;
+use shockwave_common::kafka::consumer::Message;
+use shockwave_schemas::Event;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// Appends events; returns the ids that were new (a redelivered or re-ingested event is not).
+pub async fn append_events(
+    tx: &mut Transaction<'_, Postgres>,
+    events: &[(&Message, Event)],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    if events.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let n = events.len();
+    let (mut ids, mut types, mut versions, mut sources, mut keys) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut occurred, mut observed, mut payloads, mut topics, mut partitions, mut offsets) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (m, e) in events {
+        ids.push(e.event_id);
+        types.push(e.event_type.as_str());
+        versions.push(e.schema_version as i16);
+        sources.push(e.source.as_str());
+        keys.push(e.key.as_str());
+        occurred.push(e.occurred_at);
+        observed.push(e.observed_at);
+        payloads.push(serde_json::to_string(&e.payload).expect("payloads serialise"));
+        topics.push(m.topic.as_str());
+        partitions.push(m.partition);
+        offsets.push(m.offset);
+    }
+    let fresh: Vec<Uuid> = sqlx::query_scalar(include_str!("sql/append_events.sql"))
+        .bind(&ids)
+        .bind(&types)
+        .bind(&versions)
+        .bind(&sources)
+        .bind(&keys)
+        .bind(&occurred)
+        .bind(&observed)
+        .bind(&payloads)
+        .bind(&topics)
+        .bind(&partitions)
+        .bind(&offsets)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(fresh.into_iter().collect())
+}
+
+pub async fn append_dead_letters(
+    tx: &mut Transaction<'_, Postgres>,
+    letters: &[(&Message, DeadLetter)],
+) -> Result<(), sqlx::Error> {
+    if letters.is_empty() {
+        return Ok(());
+    }
+    let topics: Vec<&str> = letters.iter().map(|(m, _)| m.topic.as_str()).collect();
+    let partitions: Vec<i32> = letters.iter().map(|(m, _)| m.partition).collect();
+    let offsets: Vec<i64> = letters.iter().map(|(m, _)| m.offset).collect();
+    let stages: Vec<&str> = letters.iter().map(|(_, l)| l.stage.as_str()).collect();
+    let kinds: Vec<&str> = letters
+        .iter()
+        .map(|(_, l)| l.reason_kind.as_str())
+        .collect();
+    let reasons: Vec<&str> = letters.iter().map(|(_, l)| l.reason.as_str()).collect();
+    let locations: Vec<Option<&str>> = letters.iter().map(|(_, l)| l.location.as_deref()).collect();
+    let origins: Vec<Option<String>> = letters.iter().map(|(_, l)| l.origin.as_ref().map(|o| serde_json::json!({"topic": o.topic, "partition": o.partition, "offset": o.offset}).to_string())).collect();
+    // An unreadable base64 body is kept as the raw record instead, so nothing is dropped.
+    let originals: Vec<Vec<u8>> = letters
+        .iter()
+        .map(|(m, l)| l.original().unwrap_or_else(|_| m.payload.clone()))
+        .collect();
+    let failed: Vec<_> = letters.iter().map(|(_, l)| l.failed_at).collect();
+    sqlx::query(include_str!("sql/append_dead_letters.sql"))
+        .bind(&topics)
+        .bind(&partitions)
+        .bind(&offsets)
+        .bind(&stages)
+        .bind(&kinds)
+        .bind(&reasons)
+        .bind(&locations)
+        .bind(&origins)
+        .bind(&originals)
+        .bind(&failed)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_offsets(
+    tx: &mut Transaction<'_, Postgres>,
+    consumer: &str,
+    next: &[(String, i32, i64)],
+) -> Result<(), sqlx::Error> {
+    let topics: Vec<&str> = next.iter().map(|(t, _, _)| t.as_str()).collect();
+    let partitions: Vec<i32> = next.iter().map(|(_, p, _)| *p).collect();
+    let offsets: Vec<i64> = next.iter().map(|(_, _, o)| *o).collect();
+    sqlx::query(include_str!("sql/save_offsets.sql"))
+        .bind(consumer)
+        .bind(&topics)
+        .bind(&partitions)
+        .bind(&offsets)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

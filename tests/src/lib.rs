@@ -1,0 +1,102 @@
+//! Helpers for the end-to-end tests: the local stack's addresses, a fresh database per test, unique names,
+//! and polling until the pipeline has caught up.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use shockwave_schemas::Topic;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repo")
+        .to_path_buf()
+}
+
+/// Broker of the local stack (`deploy/local/stack.sh up`), or `KAFKA_BROKERS`.
+pub fn brokers() -> String {
+    std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// The database server of the local stack (`DATABASE_URL` without its database name).
+pub fn server_url() -> String {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/shockwave".into());
+    url.rsplit_once('/')
+        .map(|(server, _)| server.to_string())
+        .unwrap_or(url)
+}
+
+/// A name no other test or earlier run uses.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        uuid::Uuid::new_v4()
+            .simple()
+            .to_string()
+            .get(..12)
+            .expect("uuid is long enough")
+    )
+}
+
+/// A new, empty database; returns its URL and a small pool on it.
+pub async fn fresh_database() -> (String, PgPool) {
+    let name = unique("sw_test");
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{}/postgres", server_url()))
+        .await
+        .expect("Postgres of the local stack is reachable (deploy/local/stack.sh up)");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    let url = format!("{}/{name}", server_url());
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&url)
+        .await
+        .expect("connect to test database");
+    (url, pool)
+}
+
+/// Polls `probe` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until `consumer` has stored offsets at or past the topic's current end on every partition: everything
+/// on the topic now (including other tests' and earlier runs' messages on this shared broker) is projected.
+pub async fn caught_up(pool: &PgPool, consumer: &str, topic: Topic) {
+    let ends = shockwave_common::kafka::admin::high_watermarks(brokers(), topic)
+        .await
+        .expect("watermarks");
+    eventually(&format!("{consumer} caught up on {}", topic.name()), Duration::from_secs(90), || async {
+        let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
+            .bind(consumer)
+            .bind(topic.name())
+            .fetch_all(pool)
+            .await
+            .expect("offsets query");
+        ends.iter().all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end)).then_some(())
+    })
+    .await
+}
