@@ -4,7 +4,8 @@
 #   stack.sh down    stop what this script started (the machine's own Postgres cluster is left running)
 #   stack.sh status  say what is reachable
 # Postgres: DATABASE_URL if reachable, else the machine's cluster (pg_ctlcluster), else a throwaway cluster
-# (initdb/pg_ctl under .stack/pg). Broker: KAFKA_BROKERS if set (e.g. a real Apache Kafka), else Tansu.
+# (initdb/pg_ctl under .stack/pg). Broker: KAFKA_BROKERS if set (e.g. a real Apache Kafka), else Tansu on
+# SHOCKWAVE_BROKER_PORT (9092; another port gets its own data folder, for isolated benchmarks).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 state="$root/.stack"
@@ -80,18 +81,20 @@ start_broker() {
     return
   fi
   bash "$root/deploy/local/install-broker.sh" >&2
-  mkdir -p "$state/tansu"
+  local data="$state/tansu"
+  [ "$BROKER_PORT" = 9092 ] || data="$state/tansu-$BROKER_PORT"
+  mkdir -p "$data"
   # Storage path is relative to the broker's working directory; it survives broker restarts.
   # setsid -f detaches the broker from this shell (and from any pipe the caller reads), so `up` returns.
   BROKER_PORT="$BROKER_PORT" TANSU="$TOOLS_DIR/bin/tansu" setsid -f bash -c '
-    echo $$ >"$1/tansu.pid"; cd "$1/tansu"
+    echo $$ >"$1/tansu-$BROKER_PORT.pid"; cd "$2"
     exec env CLUSTER_ID=shockwave "$TANSU" broker --listener-url "tcp://127.0.0.1:$BROKER_PORT" \
       --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" --storage-engine "sqlite://tansu.db" \
-      >"$1/tansu.log" 2>&1 </dev/null' _ "$state" </dev/null >/dev/null 2>&1
+      >"$2/tansu.log" 2>&1 </dev/null' _ "$state" "$data" </dev/null >/dev/null 2>&1
   if ! wait_port 127.0.0.1 "$BROKER_PORT" 30; then
-    log "broker did not start; its log:"; tail -20 "$state/tansu.log" >&2; exit 1
+    log "broker did not start; its log:"; tail -20 "$data/tansu.log" >&2; exit 1
   fi
-  log "started Tansu on $addr (data in $state/tansu)"
+  log "started Tansu on $addr (data in $data)"
   echo "$addr"
 }
 
@@ -99,13 +102,15 @@ case "${1:-up}" in
   up)
     db_url="$(start_postgres)"
     brokers="$(start_broker)"
-    printf 'export DATABASE_URL=%q\nexport KAFKA_BROKERS=%q\n' "$db_url" "$brokers" >"$state/env"
-    log "ready: DATABASE_URL=$db_url KAFKA_BROKERS=$brokers (also in .stack/env)"
+    envfile="$state/env"
+    [ "$BROKER_PORT" = 9092 ] || envfile="$state/env-$BROKER_PORT"
+    printf 'export DATABASE_URL=%q\nexport KAFKA_BROKERS=%q\n' "$db_url" "$brokers" >"$envfile"
+    log "ready: DATABASE_URL=$db_url KAFKA_BROKERS=$brokers (also in ${envfile#"$root/"})"
     ;;
   down)
-    if [ -f "$state/tansu.pid" ]; then
-      kill "$(cat "$state/tansu.pid")" 2>/dev/null || true
-      rm -f "$state/tansu.pid"; log "broker stopped"
+    if [ -f "$state/tansu-$BROKER_PORT.pid" ]; then
+      kill "$(cat "$state/tansu-$BROKER_PORT.pid")" 2>/dev/null || true
+      rm -f "$state/tansu-$BROKER_PORT.pid"; log "broker on $BROKER_PORT stopped"
     fi
     if [ -f "$state/pg.ours" ]; then
       bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"

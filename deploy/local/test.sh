@@ -19,6 +19,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 bash deploy/local/stack.sh up
 # shellcheck disable=SC1091
 source .stack/env
+ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
+export ORT_DYLIB_PATH
 
 need_nextest
 echo "[test] cargo nextest run --workspace"

@@ -1,10 +1,13 @@
 //! Helpers for the end-to-end tests: the local stack's addresses, a fresh database per test, unique names,
 //! and polling until the pipeline has caught up.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use shockwave_common::Shutdown;
+use shockwave_common::config::Settings;
 use shockwave_schemas::Topic;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -99,4 +102,75 @@ pub async fn caught_up(pool: &PgPool, consumer: &str, topic: Topic) {
         ends.iter().all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end)).then_some(())
     })
     .await
+}
+
+/// Settings for a service under test: the local stack, a given database, an ephemeral admin port.
+pub fn settings(database_url: &str, extra: &[(&str, String)]) -> Settings {
+    let mut map: HashMap<String, String> = HashMap::from([
+        ("SHOCKWAVE_KAFKA_BROKERS".into(), brokers()),
+        ("SHOCKWAVE_DATABASE_URL".into(), database_url.into()),
+        ("SHOCKWAVE_ADMIN_ADDR".into(), "127.0.0.1:0".into()),
+    ]);
+    map.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    Settings::from_map(map)
+}
+
+/// A service running in this process, in its own consumer group.
+pub struct Running {
+    pub group: String,
+    pub shutdown: Shutdown,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Triggers shutdown and waits for the service to drain and stop cleanly.
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        tokio::time::timeout(Duration::from_secs(30), self.task)
+            .await
+            .expect("service drains on shutdown")
+            .expect("service task")
+            .expect("service ran cleanly");
+    }
+}
+
+pub async fn start_projector(database_url: &str) -> Running {
+    shockwave_common::telemetry::init("e2e-test");
+    let group = unique("projector");
+    let config = shockwave_projector::Config::load(&settings(
+        database_url,
+        &[("SHOCKWAVE_PROJECTOR_GROUP", group.clone())],
+    ))
+    .expect("projector config");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
+    Running {
+        group,
+        shutdown,
+        task,
+    }
+}
+
+pub async fn start_scorer(database_url: &str) -> Running {
+    shockwave_common::telemetry::init("e2e-test");
+    let group = unique("scorer");
+    let model_dir = repo_root()
+        .join("models/sentiment/v1")
+        .display()
+        .to_string();
+    let config = shockwave_scorer::Config::load(&settings(
+        database_url,
+        &[
+            ("SHOCKWAVE_SCORER_GROUP", group.clone()),
+            ("SHOCKWAVE_MODEL_DIR", model_dir),
+        ],
+    ))
+    .expect("scorer config");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(shockwave_scorer::run(config, shutdown.clone()));
+    Running {
+        group,
+        shutdown,
+        task,
+    }
 }

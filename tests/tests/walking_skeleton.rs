@@ -1,54 +1,21 @@
 //! The walking skeleton end to end: price bars from a CSV file go through the real broker into Postgres and
 //! come out of the REST API; re-ingesting changes nothing; bad rows are dead-lettered and the rest goes through.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use shockwave_common::Shutdown;
-use shockwave_common::config::Settings;
 use shockwave_common::metrics::DEAD_LETTERS;
 use shockwave_schemas::Topic;
-use shockwave_tests::{brokers, caught_up, eventually, fresh_database, repo_root, unique};
+use shockwave_tests::{
+    caught_up, eventually, fresh_database, repo_root, settings, start_projector, unique,
+};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
 const PRICES: &str = "data/deepseek-week/market/deepseek-window-daily.csv";
-
-fn settings(database_url: &str, extra: &[(&str, String)]) -> Settings {
-    let mut map: HashMap<String, String> = HashMap::from([
-        ("SHOCKWAVE_KAFKA_BROKERS".into(), brokers()),
-        ("SHOCKWAVE_DATABASE_URL".into(), database_url.into()),
-        ("SHOCKWAVE_ADMIN_ADDR".into(), "127.0.0.1:0".into()),
-    ]);
-    map.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    Settings::from_map(map)
-}
-
-struct Projector {
-    group: String,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn start_projector(database_url: &str) -> Projector {
-    shockwave_common::telemetry::init("walking-skeleton-test");
-    let group = unique("projector");
-    let config = shockwave_projector::Config::load(&settings(
-        database_url,
-        &[("SHOCKWAVE_PROJECTOR_GROUP", group.clone())],
-    ))
-    .unwrap();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
-    Projector {
-        group,
-        shutdown,
-        task,
-    }
-}
 
 async fn ingest(database_url: &str, file: &str) -> shockwave_ingest_prices::Summary {
     let config =
@@ -208,6 +175,5 @@ async fn bad_csv_rows_are_dead_lettered_with_file_line_and_reason_and_the_rest_g
         },
     )
     .await;
-    projector.shutdown.trigger();
-    projector.task.await.unwrap().unwrap();
+    projector.stop().await;
 }

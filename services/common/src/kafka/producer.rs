@@ -58,6 +58,16 @@ impl EventProducer {
             .map(|_| ())
     }
 
+    /// Sends raw bytes to a topic (tools and tests that must write what is not an event).
+    pub async fn send_raw(
+        &self,
+        topic: Topic,
+        key: &[u8],
+        payload: &[u8],
+    ) -> Result<(), KafkaError> {
+        self.send(topic.name(), key, payload).await
+    }
+
     /// Sends an item to the dead-letter topic and counts it.
     pub async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), KafkaError> {
         tracing::warn!(stage = %letter.stage, reason_kind = %letter.reason_kind, reason = %letter.reason, location = ?letter.location, origin = ?letter.origin, "dead-lettered");

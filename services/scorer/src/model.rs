@@ -1,0 +1,247 @@
+//! The sentiment classifier: the committed ONNX model run by ONNX Runtime (loaded dynamically), with the
+//! model's own tokenizer. Texts are tokenised, sorted by length and run in batches bounded by a token budget,
+//! so padding, not texts, is what batching saves.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+use sha2::{Digest, Sha256};
+use shockwave_schemas::ModelLineage;
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// Longest input the model is run on (the encoder's window is 512; the fine-tune saw 64).
+pub const MAX_TOKENS: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(
+        "loading ONNX Runtime from {path}: {reason} (run deploy/local/install-onnxruntime.sh or set ORT_DYLIB_PATH)"
+    )]
+    Runtime { path: String, reason: String },
+    #[error("loading the model from {path}: {reason}")]
+    Load { path: String, reason: String },
+    #[error("tokenising: {0}")]
+    Tokenize(String),
+    #[error("inference: {0}")]
+    Inference(#[from] ort::Error),
+}
+
+/// What the model says about one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Raw logits, label order negative, neutral, positive.
+    pub logits: [f32; 3],
+    pub probabilities: [f32; 3],
+}
+
+/// Where the runtime library is: `ORT_DYLIB_PATH`, else the project's per-machine install.
+pub fn default_runtime_path() -> PathBuf {
+    if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let tools = std::env::var("SHOCKWAVE_TOOLS_DIR")
+        .unwrap_or_else(|_| format!("{home}/.cache/shockwave/tools"));
+    PathBuf::from(tools).join("onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
+}
+
+fn environment(runtime: &Path) -> Result<&'static Environment, ModelError> {
+    static ENVIRONMENT: OnceLock<Environment> = OnceLock::new();
+    if let Some(env) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    let fail = |reason: String| ModelError::Runtime {
+        path: runtime.display().to_string(),
+        reason,
+    };
+    let env = ort::init_from(runtime)
+        .map_err(|e| fail(e.to_string()))?
+        .with_name("shockwave-scorer")
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(ENVIRONMENT.get_or_init(|| env))
+}
+
+/// sha256 over the weights file followed by the tokenizer file: the model's identity in every score.
+pub fn model_sha256(model_dir: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(model_dir.join("model.onnx"))?);
+    hasher.update(std::fs::read(model_dir.join("tokenizer.json"))?);
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn softmax(logits: [f32; 3]) -> [f32; 3] {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps = logits.map(|l| (l - max).exp());
+    let sum: f32 = exps.iter().sum();
+    exps.map(|e| e / sum)
+}
+
+pub struct Classifier {
+    session: Session,
+    tokenizer: Tokenizer,
+    pub lineage: ModelLineage,
+}
+
+impl Classifier {
+    /// Loads `model.onnx` and `tokenizer.json` from `model_dir`; `threads` is ONNX Runtime's intra-op pool.
+    pub fn load(
+        model_dir: &Path,
+        runtime: &Path,
+        name: &str,
+        version: &str,
+        threads: usize,
+    ) -> Result<Self, ModelError> {
+        let fail = |reason: String| ModelError::Load {
+            path: model_dir.display().to_string(),
+            reason,
+        };
+        let env = environment(runtime)?;
+        let session = Session::builder(env)
+            .and_then(|b| {
+                b.with_optimization_level(GraphOptimizationLevel::All)
+                    .map_err(Into::into)
+            })
+            .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
+            .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
+            .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
+            .and_then(|mut b| b.commit_from_file(model_dir.join("model.onnx")))
+            .map_err(|e: ort::Error| fail(e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(model_dir.join("tokenizer.json"))
+            .map_err(|e| fail(e.to_string()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| fail(e.to_string()))?;
+        let sha256 = model_sha256(model_dir).map_err(|e| fail(e.to_string()))?;
+        Ok(Classifier {
+            session,
+            tokenizer,
+            lineage: ModelLineage {
+                name: name.into(),
+                version: version.into(),
+                sha256,
+            },
+        })
+    }
+
+    /// Token ids with `[CLS]`/`[SEP]`, truncated to [`MAX_TOKENS`].
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<i64>>, ModelError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| ModelError::Tokenize(e.to_string()))?;
+        Ok(encodings
+            .iter()
+            .map(|e| e.get_ids().iter().map(|&id| i64::from(id)).collect())
+            .collect())
+    }
+
+    /// Tokens a text takes without the special tokens (for chunking).
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.tokenizer
+            .encode(text, false)
+            .map(|e| e.get_ids().len())
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Runs pre-tokenised inputs in length-sorted batches of at most `max_batch` texts and `token_budget`
+    /// padded tokens; returns predictions in input order.
+    pub fn predict_ids(
+        &mut self,
+        inputs: &[Vec<i64>],
+        max_batch: usize,
+        token_budget: usize,
+    ) -> Result<Vec<Prediction>, ModelError> {
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| inputs[i].len());
+        let mut out: Vec<Option<Prediction>> = vec![None; inputs.len()];
+        let mut start = 0;
+        while start < order.len() {
+            // Sorted ascending, so the last member of a batch sets its width.
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < max_batch
+                && (end - start + 1) * inputs[order[end]].len().max(1) <= token_budget
+            {
+                end += 1;
+            }
+            let batch = &order[start..end];
+            let rows: Vec<&[i64]> = batch.iter().map(|&i| inputs[i].as_slice()).collect();
+            for (i, prediction) in batch.iter().zip(self.forward(&rows)?) {
+                out[*i] = Some(prediction);
+            }
+            start = end;
+        }
+        Ok(out
+            .into_iter()
+            .map(|p| p.expect("every input is in one batch"))
+            .collect())
+    }
+
+    pub fn predict_texts(
+        &mut self,
+        texts: &[&str],
+        max_batch: usize,
+        token_budget: usize,
+    ) -> Result<Vec<Prediction>, ModelError> {
+        let ids = self.tokenize(texts)?;
+        self.predict_ids(&ids, max_batch, token_budget)
+    }
+
+    /// One forward pass over the given rows, padded to the longest (no sorting, no splitting).
+    pub fn forward(&mut self, batch: &[&[i64]]) -> Result<Vec<Prediction>, ModelError> {
+        let rows = batch.len();
+        let width = batch.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![0i64; rows * width];
+        let mut mask = vec![0i64; rows * width];
+        for (r, seq) in batch.iter().enumerate() {
+            ids[r * width..r * width + seq.len()].copy_from_slice(seq);
+            mask[r * width..r * width + seq.len()].fill(1);
+        }
+        let outputs = self.session.run(ort::inputs![
+            "input_ids" => Tensor::from_array(([rows, width], ids))?,
+            "attention_mask" => Tensor::from_array(([rows, width], mask))?,
+        ])?;
+        let (_, logits) = outputs["logits"].try_extract_tensor::<f32>()?;
+        Ok(logits
+            .chunks_exact(3)
+            .map(|l| {
+                let logits = [l[0], l[1], l[2]];
+                Prediction {
+                    logits,
+                    probabilities: softmax(logits),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_the_order() {
+        let p = softmax([2.0, 0.5, -1.0]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(p[0] > p[1] && p[1] > p[2]);
+    }
+
+    #[test]
+    fn softmax_survives_huge_logits() {
+        let p = softmax([1000.0, 0.0, -1000.0]);
+        assert!(p.iter().all(|x| x.is_finite()));
+    }
+}
