@@ -5,6 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export SHOCKWAVE_BROKER_PORT=19092
+unset KAFKA_BROKERS SHOCKWAVE_KAFKA_BROKERS  # this bench always uses its own broker
 rm -rf .stack/tansu-19092
 bash deploy/local/stack.sh up
 trap 'bash deploy/local/stack.sh down' EXIT

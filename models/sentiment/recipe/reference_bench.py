@@ -15,7 +15,7 @@ from tokenizers import Tokenizer
 
 def session(path):
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
+    opts.intra_op_num_threads = int(__import__("os").environ.get("THREADS", "2"))
     opts.inter_op_num_threads = 1
     return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 

@@ -7,6 +7,7 @@ pub mod db;
 pub mod dead_letter;
 pub mod kafka;
 pub mod metrics;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -10,8 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::dead_letter::DeadLetter;
-use shockwave_common::kafka::{admin, producer::EventProducer};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
 use shockwave_schemas::{BarInterval, Topic};
 
 pub const STAGE: &str = "ingest-prices";
@@ -76,18 +75,13 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
         "kafka",
         admin_server::kafka_check(config.common.kafka_brokers.clone()),
     );
-    admin_server::serve(config.common.admin_addr, readiness, shutdown.clone())
-        .await
-        .context("starting admin server")?;
-    admin::ensure_topics(
-        &config.common.kafka_brokers,
+    let producer = service::start(
+        &config.common,
+        readiness,
         &[Topic::Prices, Topic::DeadLetters],
-        config.common.topic_partitions,
-        config.common.topic_replication,
+        &shutdown,
     )
-    .await
-    .context("creating topics")?;
-    let producer = EventProducer::new(&config.common.kafka_brokers)?;
+    .await?;
     let mut summary = Summary::default();
     for file in &config.files {
         if shutdown.is_triggered() {

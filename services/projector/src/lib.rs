@@ -10,11 +10,9 @@ pub mod store;
 
 use std::time::Duration;
 
-use anyhow::Context;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
-use shockwave_common::kafka::{admin, producer::EventProducer};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db, service};
 use shockwave_schemas::Topic;
 
 pub const STAGE: &str = "projector";
@@ -70,18 +68,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
             admin_server::kafka_check(config.common.kafka_brokers.clone()),
         )
         .with("postgres", admin_server::postgres_check(pool.clone()));
-    admin_server::serve(config.common.admin_addr, readiness, shutdown.clone())
-        .await
-        .context("starting admin server")?;
-    admin::ensure_topics(
-        &config.common.kafka_brokers,
-        &Topic::ALL,
-        config.common.topic_partitions,
-        config.common.topic_replication,
-    )
-    .await
-    .context("creating topics")?;
-    let producer = EventProducer::new(&config.common.kafka_brokers)?;
+    let producer = service::start(&config.common, readiness, &Topic::ALL, &shutdown).await?;
     let consumer = BatchConsumer::new(ConsumerSettings {
         brokers: config.common.kafka_brokers.clone(),
         group_id: config.group_id.clone(),

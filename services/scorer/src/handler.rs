@@ -15,6 +15,8 @@ use shockwave_schemas::{Event, Payload, ids};
 use crate::scoring::Scorer;
 
 pub const STAGE: &str = "scorer";
+/// Finished articles handed to the producer at a time while the rest of the batch is scored.
+const PUBLISH_GROUP: usize = 256;
 
 static ARTICLES_SCORED: LazyLock<IntCounter> = LazyLock::new(|| {
     register(IntCounter::new("scorer_articles_total", "Articles scored.").expect("valid metric"))
@@ -86,41 +88,31 @@ impl BatchHandler for ScoreHandler {
     async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
         let mut articles = Vec::new();
         for m in batch {
-            let origin = Origin {
+            let rejected = match Event::decode(&m.payload) {
+                Ok(event) if matches!(event.payload, Payload::ArticlePublished(_)) => {
+                    articles.push(event);
+                    continue;
+                }
+                Ok(event) => DeadLetter::new(
+                    STAGE,
+                    "wrong_type",
+                    format!(
+                        "expected ArticlePublished, got {}",
+                        event.event_type.as_str()
+                    ),
+                    &m.payload,
+                ),
+                Err(error) => DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload),
+            };
+            let letter = rejected.from_origin(Origin {
                 topic: m.topic.clone(),
                 partition: m.partition,
                 offset: m.offset,
-            };
-            match Event::decode(&m.payload) {
-                Ok(event) if matches!(event.payload, Payload::ArticlePublished(_)) => {
-                    articles.push(event)
-                }
-                Ok(event) => {
-                    let letter = DeadLetter::new(
-                        STAGE,
-                        "wrong_type",
-                        format!(
-                            "expected ArticlePublished, got {}",
-                            event.event_type.as_str()
-                        ),
-                        &m.payload,
-                    )
-                    .from_origin(origin);
-                    self.producer
-                        .dead_letter(&letter)
-                        .await
-                        .context("dead-lettering")?;
-                }
-                Err(error) => {
-                    let letter =
-                        DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload)
-                            .from_origin(origin);
-                    self.producer
-                        .dead_letter(&letter)
-                        .await
-                        .context("dead-lettering")?;
-                }
-            }
+            });
+            self.producer
+                .dead_letter(&letter)
+                .await
+                .context("dead-lettering")?;
         }
         if articles.is_empty() {
             return Ok(());
@@ -136,28 +128,43 @@ impl BatchHandler for ScoreHandler {
                 _ => None,
             })
             .collect();
+        // One length-sorted pass over the whole batch; finished articles are handed to the producer in groups
+        // while the rest is still being scored, so broker acknowledgements overlap inference. Every publish is
+        // awaited before the batch counts as done.
+        let runtime = tokio::runtime::Handle::current();
+        let mut publishing = Vec::new();
+        let mut invalid = None;
         let started = std::time::Instant::now();
-        // Inference is CPU-bound: keep it off the async workers' hot path.
-        let scores =
-            tokio::task::block_in_place(|| self.scorer.score(&inputs)).context("scoring")?;
+        let outcome = tokio::task::block_in_place(|| {
+            self.scorer.score_each(&inputs, PUBLISH_GROUP, |done| {
+                ARTICLES_SCORED.inc_by(done.len() as u64);
+                CHUNKS_SCORED.inc_by(done.iter().map(|(_, s)| s.chunks.len() as u64).sum());
+                let events: Vec<Event> = done
+                    .into_iter()
+                    .map(|(i, score)| scored_event(&articles[i], score))
+                    .collect();
+                if let Some(error) = events.iter().find_map(|e| e.validate().err()) {
+                    invalid.get_or_insert(error);
+                    return;
+                }
+                let producer = self.producer.clone();
+                publishing.push(runtime.spawn(async move { producer.publish_all(&events).await }));
+            })
+        });
         INFERENCE_SECONDS.observe(started.elapsed().as_secs_f64());
-        ARTICLES_SCORED.inc_by(scores.len() as u64);
-        CHUNKS_SCORED.inc_by(scores.iter().map(|s| s.chunks.len() as u64).sum());
-        BATCH_ARTICLES.observe(scores.len() as f64);
-        let events: Vec<Event> = articles
-            .iter()
-            .zip(scores)
-            .map(|(a, s)| scored_event(a, s))
-            .collect();
-        for event in &events {
-            event
-                .validate()
-                .context("a produced score breaks the contract")?;
+        BATCH_ARTICLES.observe(inputs.len() as f64);
+        for publish in publishing {
+            publish
+                .await
+                .context("publishing task")?
+                .context("publishing scores")?;
         }
-        self.producer
-            .publish_all(&events)
-            .await
-            .context("publishing scores")?;
+        outcome.context("scoring")?;
+        if let Some(error) = invalid {
+            return Err(anyhow::anyhow!(
+                "a produced score breaks the contract: {error}"
+            ));
+        }
         Ok(())
     }
 }

@@ -14,8 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
-use shockwave_common::kafka::{admin, producer::EventProducer};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
 use shockwave_schemas::Topic;
 
 use crate::catalog::Catalog;
@@ -78,7 +77,7 @@ impl Config {
             max_articles: settings.checked("SHOCKWAVE_SCORER_MAX_ARTICLES", 1024, positive)?,
             max_wait: Duration::from_millis(settings.get_or("SHOCKWAVE_SCORER_MAX_WAIT_MS", 20)?),
             max_batch: settings.checked("SHOCKWAVE_SCORER_MAX_BATCH", 32, positive)?,
-            token_budget: settings.checked("SHOCKWAVE_SCORER_TOKEN_BUDGET", 2048, positive)?,
+            token_budget: settings.checked("SHOCKWAVE_SCORER_TOKEN_BUDGET", 4096, positive)?,
             catalog: settings.raw("SHOCKWAVE_CATALOG"),
         })
     }
@@ -113,18 +112,13 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         "kafka",
         admin_server::kafka_check(config.common.kafka_brokers.clone()),
     );
-    admin_server::serve(config.common.admin_addr, readiness, shutdown.clone())
-        .await
-        .context("starting admin server")?;
-    admin::ensure_topics(
-        &config.common.kafka_brokers,
+    let producer = service::start(
+        &config.common,
+        readiness,
         &[Topic::Articles, Topic::Scores, Topic::DeadLetters],
-        config.common.topic_partitions,
-        config.common.topic_replication,
+        &shutdown,
     )
-    .await
-    .context("creating topics")?;
-    let producer = EventProducer::new(&config.common.kafka_brokers)?;
+    .await?;
     let consumer = BatchConsumer::new(ConsumerSettings {
         brokers: config.common.kafka_brokers.clone(),
         group_id: config.group_id.clone(),

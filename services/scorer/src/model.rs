@@ -157,16 +157,16 @@ impl Classifier {
     }
 
     /// Runs pre-tokenised inputs in length-sorted batches of at most `max_batch` texts and `token_budget`
-    /// padded tokens; returns predictions in input order.
-    pub fn predict_ids(
+    /// padded tokens, handing each batch's input indexes and predictions to `on_batch` as soon as it is done.
+    pub fn predict_each(
         &mut self,
         inputs: &[Vec<i64>],
         max_batch: usize,
         token_budget: usize,
-    ) -> Result<Vec<Prediction>, ModelError> {
+        mut on_batch: impl FnMut(&[usize], Vec<Prediction>),
+    ) -> Result<(), ModelError> {
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by_key(|&i| inputs[i].len());
-        let mut out: Vec<Option<Prediction>> = vec![None; inputs.len()];
         let mut start = 0;
         while start < order.len() {
             // Sorted ascending, so the last member of a batch sets its width.
@@ -179,11 +179,25 @@ impl Classifier {
             }
             let batch = &order[start..end];
             let rows: Vec<&[i64]> = batch.iter().map(|&i| inputs[i].as_slice()).collect();
-            for (i, prediction) in batch.iter().zip(self.forward(&rows)?) {
-                out[*i] = Some(prediction);
-            }
+            on_batch(batch, self.forward(&rows)?);
             start = end;
         }
+        Ok(())
+    }
+
+    /// [`Classifier::predict_each`], collected in input order.
+    pub fn predict_ids(
+        &mut self,
+        inputs: &[Vec<i64>],
+        max_batch: usize,
+        token_budget: usize,
+    ) -> Result<Vec<Prediction>, ModelError> {
+        let mut out: Vec<Option<Prediction>> = vec![None; inputs.len()];
+        self.predict_each(inputs, max_batch, token_budget, |batch, predictions| {
+            for (&i, prediction) in batch.iter().zip(predictions) {
+                out[i] = Some(prediction);
+            }
+        })?;
         Ok(out
             .into_iter()
             .map(|p| p.expect("every input is in one batch"))

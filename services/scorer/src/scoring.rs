@@ -2,7 +2,8 @@
 //! combine each article's chunk probabilities, weighted by chunk relevance, into one `ArticleScored`.
 
 use shockwave_schemas::{
-    ArticlePublished, ArticleScored, ChunkScore, SentimentLabel, SentimentProbabilities,
+    ArticlePublished, ArticleScored, ChunkScore, ModelLineage, SentimentLabel,
+    SentimentProbabilities,
 };
 use uuid::Uuid;
 
@@ -65,11 +66,32 @@ pub fn combine(
 }
 
 impl Scorer {
-    /// Scores articles (event id and payload); one forward pass over all their chunks, length-sorted.
+    /// Scores articles (event id and payload) and returns the scores in input order.
     pub fn score(
         &mut self,
         articles: &[(Uuid, &ArticlePublished)],
     ) -> Result<Vec<ArticleScored>, ModelError> {
+        let mut out: Vec<Option<ArticleScored>> = vec![None; articles.len()];
+        self.score_each(articles, usize::MAX, |done| {
+            for (i, score) in done {
+                out[i] = Some(score);
+            }
+        })?;
+        Ok(out
+            .into_iter()
+            .map(|s| s.expect("every article is scored"))
+            .collect())
+    }
+
+    /// Scores articles with one length-sorted pass over all their chunks, handing finished articles (input
+    /// index and score) to `on_done` in groups of about `group` as soon as their last chunk is scored, so
+    /// the caller can publish them while the rest is still running.
+    pub fn score_each(
+        &mut self,
+        articles: &[(Uuid, &ArticlePublished)],
+        group: usize,
+        mut on_done: impl FnMut(Vec<(usize, ArticleScored)>),
+    ) -> Result<(), ModelError> {
         let classifier = &self.classifier;
         let catalog = &self.catalog;
         let count = |text: &str| classifier.count_tokens(text);
@@ -78,41 +100,94 @@ impl Scorer {
             .iter()
             .map(|(_, a)| article_chunks(&a.title, &a.body, CHUNK_TOKENS, &count, &mentions))
             .collect();
+        let owner: Vec<usize> = chunked
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| std::iter::repeat_n(i, c.len()))
+            .collect();
+        let first_chunk: Vec<usize> = chunked
+            .iter()
+            .scan(0, |at, c| {
+                let start = *at;
+                *at += c.len();
+                Some(start)
+            })
+            .collect();
         let texts: Vec<&str> = chunked.iter().flatten().map(|c| c.text.as_str()).collect();
-        let predictions =
-            self.classifier
-                .predict_texts(&texts, self.max_batch, self.token_budget)?;
-        let mut offset = 0;
-        let mut scored = Vec::with_capacity(articles.len());
-        for ((event_id, article), chunks) in articles.iter().zip(&chunked) {
-            let own = &predictions[offset..offset + chunks.len()];
-            offset += chunks.len();
-            let (label, probabilities, score) = combine(chunks, own);
-            let text = format!("{}\n{}", article.title, article.body);
-            let topics = self.catalog.topics(&text, &article.topic_hints);
-            let tickers = self.catalog.tickers(&text, &topics);
-            let chunk_scores = chunks
+        let ids = self.classifier.tokenize(&texts)?;
+        let mut predictions: Vec<Option<Prediction>> = vec![None; texts.len()];
+        let mut remaining: Vec<usize> = chunked.iter().map(Vec::len).collect();
+        let mut finished = Vec::new();
+        let (catalog, lineage) = (&self.catalog, self.classifier.lineage.clone());
+        let assemble = |i: usize, predictions: &[Option<Prediction>]| {
+            let own: Vec<Prediction> = predictions
+                [first_chunk[i]..first_chunk[i] + chunked[i].len()]
                 .iter()
-                .zip(own)
-                .enumerate()
-                .map(|(i, (c, p))| ChunkScore {
-                    index: i as u32,
-                    weight: c.weight,
-                    score: f64::from(p.probabilities[2] - p.probabilities[0]),
-                })
+                .map(|p| p.clone().expect("all chunks scored"))
                 .collect();
-            scored.push(ArticleScored {
-                article_event_id: *event_id,
-                model: self.classifier.lineage.clone(),
-                label,
-                probabilities,
-                score,
-                topics,
-                tickers,
-                chunks: chunk_scores,
-            });
+            article_score(articles[i], &chunked[i], &own, catalog, &lineage)
+        };
+        // An article with no chunk (impossible for valid articles, which have a title) is finished at once.
+        for i in (0..articles.len()).filter(|&i| remaining[i] == 0) {
+            finished.push((i, assemble(i, &predictions)));
         }
-        Ok(scored)
+        self.classifier.predict_each(
+            &ids,
+            self.max_batch,
+            self.token_budget,
+            |batch, batch_predictions| {
+                for (&chunk, prediction) in batch.iter().zip(batch_predictions) {
+                    predictions[chunk] = Some(prediction);
+                    let article = owner[chunk];
+                    remaining[article] -= 1;
+                    if remaining[article] == 0 {
+                        finished.push((article, assemble(article, &predictions)));
+                    }
+                }
+                if finished.len() >= group {
+                    on_done(std::mem::take(&mut finished));
+                }
+            },
+        )?;
+        if !finished.is_empty() {
+            on_done(finished);
+        }
+        Ok(())
+    }
+}
+
+/// One article's score from its chunks' predictions, with topics and tickers from the catalog.
+fn article_score(
+    article: (Uuid, &ArticlePublished),
+    chunks: &[Chunk],
+    predictions: &[Prediction],
+    catalog: &Catalog,
+    lineage: &ModelLineage,
+) -> ArticleScored {
+    let (event_id, article) = article;
+    let (label, probabilities, score) = combine(chunks, predictions);
+    let text = format!("{}\n{}", article.title, article.body);
+    let topics = catalog.topics(&text, &article.topic_hints);
+    let tickers = catalog.tickers(&text, &topics);
+    let chunk_scores = chunks
+        .iter()
+        .zip(predictions)
+        .enumerate()
+        .map(|(i, (c, p))| ChunkScore {
+            index: i as u32,
+            weight: c.weight,
+            score: f64::from(p.probabilities[2] - p.probabilities[0]),
+        })
+        .collect();
+    ArticleScored {
+        article_event_id: event_id,
+        model: lineage.clone(),
+        label,
+        probabilities,
+        score,
+        topics,
+        tickers,
+        chunks: chunk_scores,
     }
 }
 

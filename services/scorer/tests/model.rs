@@ -181,3 +181,35 @@ fn hostile_input_is_scored_within_bounds_and_quickly() {
         shockwave_scorer::chunking::MAX_CHUNKS
     );
 }
+
+#[test]
+fn streamed_scores_arrive_in_groups_each_article_once_and_equal_the_collected_ones() {
+    let mut scorer = Scorer {
+        classifier: classifier(),
+        catalog: Catalog::builtin(),
+        max_batch: 2,
+        token_budget: 4096,
+    };
+    let cases: Vec<ArticlePublished> = (0..7)
+        .map(|i| {
+            article(
+                &format!("Headline number {i} about {}", "chip stocks ".repeat(i)),
+                &"More detail. ".repeat(i * 3),
+                "en",
+            )
+        })
+        .collect();
+    let inputs: Vec<_> = cases.iter().map(|a| (uuid::Uuid::nil(), a)).collect();
+    let collected = scorer.score(&inputs).unwrap();
+    let mut groups = Vec::new();
+    scorer
+        .score_each(&inputs, 2, |done| groups.push(done))
+        .unwrap();
+    assert!(groups.len() >= 3, "{} groups", groups.len());
+    let mut seen: Vec<usize> = groups.iter().flatten().map(|(i, _)| *i).collect();
+    seen.sort();
+    assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    for (i, score) in groups.into_iter().flatten() {
+        assert_eq!(score, collected[i]);
+    }
+}

@@ -103,7 +103,7 @@ fn main() -> anyhow::Result<()> {
         classifier,
         catalog: Catalog::builtin(),
         max_batch: 32,
-        token_budget: 2048,
+        token_budget: 4096,
     };
     for size in [256usize, inputs.len()] {
         let started = Instant::now();
