@@ -39,7 +39,7 @@ start_postgres() {
   if pg_ok "$admin_url"; then
     log "Postgres reachable at ${admin_url%/*}"
   elif command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && ver="$(ls /etc/postgresql | sort -V | tail -1)" && [ -n "$ver" ] \
-      && pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null && wait_port 127.0.0.1 5432 20 && pg_ok "$admin_url"; then
+      && pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2 2>/dev/null && wait_port 127.0.0.1 5432 20 && pg_ok "$admin_url"; then
     log "started the machine's Postgres $ver cluster"
   else
     local bin
