@@ -10,8 +10,29 @@ use shockwave_schemas::Topic;
 
 use super::{KafkaError, client_config};
 
-/// Creates each topic that does not exist yet; existing ones are left as they are.
+/// Creates each topic that does not exist yet; existing ones are left as they are. A broker that is still
+/// starting (timeouts, transport errors) is retried with backoff for up to a minute.
 pub async fn ensure_topics(
+    brokers: &str,
+    topics: &[Topic],
+    partitions: i32,
+    replication: i32,
+) -> Result<(), KafkaError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match try_ensure_topics(brokers, topics, partitions, replication).await {
+            Err(KafkaError::Client(error)) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "broker not ready for topic creation, retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn try_ensure_topics(
     brokers: &str,
     topics: &[Topic],
     partitions: i32,
