@@ -22,6 +22,11 @@ source .stack/env
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
 export ORT_DYLIB_PATH
 
+# Each end-to-end test makes its own database; drop those an earlier run left behind.
+server="${DATABASE_URL%/*}"
+psql "$server/postgres" -Atqc "select datname from pg_database where datname like 'sw\_test\_%'" \
+  | while read -r db; do psql "$server/postgres" -qc "drop database if exists \"$db\"" >/dev/null; done
+
 need_nextest
 echo "[test] cargo nextest run --workspace"
 cargo nextest run --workspace --no-fail-fast "$@"
