@@ -109,7 +109,11 @@ case "${1:-up}" in
     ;;
   down)
     if [ -f "$state/tansu-$BROKER_PORT.pid" ]; then
-      kill "$(cat "$state/tansu-$BROKER_PORT.pid")" 2>/dev/null || true
+      pid="$(cat "$state/tansu-$BROKER_PORT.pid")"
+      kill "$pid" 2>/dev/null || true
+      # Wait for it to be gone, so an `up` right after does not mistake the closing broker for a running one.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
       rm -f "$state/tansu-$BROKER_PORT.pid"; log "broker on $BROKER_PORT stopped"
     fi
     if [ -f "$state/pg.ours" ]; then
