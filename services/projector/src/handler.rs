@@ -1,11 +1,11 @@
 //! One batch: sort messages into events, dead letters and rejects; dead-letter the rejects; then write the
 //! events, their projections, the dead letters and the offsets in a single transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use anyhow::Context;
 use shockwave_common::dead_letter::{DeadLetter, Origin};
-use shockwave_common::kafka::consumer::{BatchHandler, Message};
+use shockwave_common::kafka::consumer::{BatchHandler, Message, next_offsets};
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_schemas::{Event, Topic};
 use sqlx::PgPool;
@@ -76,21 +76,6 @@ pub fn sort(batch: &[Message]) -> Sorted<'_> {
         }
     }
     sorted
-}
-
-/// The next offset to read per (topic, partition) after this batch.
-pub fn next_offsets(batch: &[Message]) -> Vec<(String, i32, i64)> {
-    let mut next: HashMap<(&str, i32), i64> = HashMap::new();
-    for m in batch {
-        let entry = next.entry((m.topic.as_str(), m.partition)).or_insert(0);
-        *entry = (*entry).max(m.offset + 1);
-    }
-    let mut list: Vec<_> = next
-        .into_iter()
-        .map(|((t, p), o)| (t.to_string(), p, o))
-        .collect();
-    list.sort();
-    list
 }
 
 /// The events the store accepted as new, each once: a batch may hold several copies of one event (the same
@@ -203,21 +188,5 @@ mod tests {
         let fresh = HashSet::from([event.event_id]);
         assert_eq!(first_copies_of(&events, fresh).len(), 1);
         assert!(first_copies_of(&events, HashSet::new()).is_empty());
-    }
-
-    #[test]
-    fn offsets_advance_to_one_past_the_highest_per_partition() {
-        let batch = [
-            message(Topic::Prices, 3, b""),
-            message(Topic::Prices, 9, b""),
-            message(Topic::Articles, 0, b""),
-        ];
-        assert_eq!(
-            next_offsets(&batch),
-            vec![
-                ("shockwave.articles.v1".into(), 0, 1),
-                ("shockwave.prices.v1".into(), 0, 10)
-            ]
-        );
     }
 }

@@ -24,6 +24,22 @@ pub struct Message {
     pub payload: Vec<u8>,
 }
 
+/// The next offset to read per (topic, partition) after a batch: one past the highest seen, sorted. What the
+/// consumer commits to Kafka and what a handler that keeps its own offsets stores.
+pub fn next_offsets(batch: &[Message]) -> Vec<(String, i32, i64)> {
+    let mut next: HashMap<(&str, i32), i64> = HashMap::new();
+    for m in batch {
+        let entry = next.entry((m.topic.as_str(), m.partition)).or_insert(0);
+        *entry = (*entry).max(m.offset + 1);
+    }
+    let mut list: Vec<_> = next
+        .into_iter()
+        .map(|((t, p), o)| (t.to_string(), p, o))
+        .collect();
+    list.sort();
+    list
+}
+
 /// Processes a batch; `Ok` promises the batch's effects are durable.
 pub trait BatchHandler {
     fn handle(
@@ -98,14 +114,9 @@ impl BatchConsumer {
     }
 
     fn commit(&self, batch: &[Message]) -> Result<(), KafkaError> {
-        let mut next: HashMap<(&str, i32), i64> = HashMap::new();
-        for m in batch {
-            let entry = next.entry((m.topic.as_str(), m.partition)).or_insert(0);
-            *entry = (*entry).max(m.offset + 1);
-        }
         let mut list = TopicPartitionList::new();
-        for ((topic, partition), offset) in next {
-            list.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+        for (topic, partition, offset) in next_offsets(batch) {
+            list.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
         }
         self.consumer.commit(&list, CommitMode::Sync)?;
         Ok(())
@@ -160,5 +171,34 @@ impl BatchConsumer {
                 .observe(started.elapsed().as_secs_f64());
         }
         tracing::info!(consumer = group, "consumer drained and stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(topic: &str, partition: i32, offset: i64) -> Message {
+        Message {
+            topic: topic.into(),
+            partition,
+            offset,
+            key: None,
+            payload: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offsets_advance_to_one_past_the_highest_per_partition() {
+        let batch = [
+            message("b", 0, 3),
+            message("b", 0, 9),
+            message("a", 0, 0),
+            message("b", 1, 4),
+        ];
+        assert_eq!(
+            next_offsets(&batch),
+            vec![("a".into(), 0, 1), ("b".into(), 0, 10), ("b".into(), 1, 5)]
+        );
     }
 }
