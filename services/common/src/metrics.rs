@@ -4,7 +4,8 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The registry `/metrics` serves; services register their own metrics here too.
@@ -21,6 +22,17 @@ pub fn register<C: prometheus::core::Collector + Clone + 'static>(collector: C) 
         .register(Box::new(collector.clone()))
         .expect("metric registered once");
     collector
+}
+
+pub fn counter(name: &str, help: &str) -> IntCounter {
+    register(IntCounter::new(name, help).expect("valid metric"))
+}
+
+pub fn histogram(name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+    register(
+        Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+            .expect("valid metric"),
+    )
 }
 
 pub fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {

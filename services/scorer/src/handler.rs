@@ -5,11 +5,11 @@ use std::sync::LazyLock;
 
 use anyhow::Context;
 use chrono::Utc;
-use prometheus::{Histogram, HistogramOpts, IntCounter};
+use prometheus::{Histogram, IntCounter, exponential_buckets};
 use shockwave_common::dead_letter::{DeadLetter, Origin};
 use shockwave_common::kafka::consumer::{BatchHandler, Message};
 use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::metrics::register;
+use shockwave_common::metrics::{counter, histogram};
 use shockwave_schemas::{Event, Payload, ids};
 
 use crate::scoring::Scorer;
@@ -18,46 +18,29 @@ pub const STAGE: &str = "scorer";
 /// Finished articles handed to the producer at a time while the rest of the batch is scored.
 const PUBLISH_GROUP: usize = 256;
 
-static ARTICLES_SCORED: LazyLock<IntCounter> = LazyLock::new(|| {
-    register(IntCounter::new("scorer_articles_total", "Articles scored.").expect("valid metric"))
-});
-static CHUNKS_SCORED: LazyLock<IntCounter> = LazyLock::new(|| {
-    register(
-        IntCounter::new("scorer_chunks_total", "Chunks (model inputs) scored.")
-            .expect("valid metric"),
-    )
-});
+static ARTICLES_SCORED: LazyLock<IntCounter> =
+    LazyLock::new(|| counter("scorer_articles_total", "Articles scored."));
+static CHUNKS_SCORED: LazyLock<IntCounter> =
+    LazyLock::new(|| counter("scorer_chunks_total", "Chunks (model inputs) scored."));
 static INFERENCE_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
-    register(
-        Histogram::with_opts(
-            HistogramOpts::new(
-                "scorer_inference_seconds",
-                "Tokenisation and model time per batch.",
-            )
-            .buckets(prometheus::exponential_buckets(0.001, 2.0, 14).expect("valid buckets")),
-        )
-        .expect("valid metric"),
+    histogram(
+        "scorer_inference_seconds",
+        "Tokenisation and model time per batch.",
+        exponential_buckets(0.001, 2.0, 14).expect("valid buckets"),
     )
 });
 static QUEUE_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
-    register(
-        Histogram::with_opts(
-            HistogramOpts::new(
-                "scorer_queue_seconds",
-                "Time from an article being observed to its scoring starting.",
-            )
-            .buckets(prometheus::exponential_buckets(0.01, 2.0, 16).expect("valid buckets")),
-        )
-        .expect("valid metric"),
+    histogram(
+        "scorer_queue_seconds",
+        "Time from an article being observed to its scoring starting.",
+        exponential_buckets(0.01, 2.0, 16).expect("valid buckets"),
     )
 });
 static BATCH_ARTICLES: LazyLock<Histogram> = LazyLock::new(|| {
-    register(
-        Histogram::with_opts(
-            HistogramOpts::new("scorer_batch_articles", "Articles per scored batch.")
-                .buckets(prometheus::exponential_buckets(1.0, 2.0, 12).expect("valid buckets")),
-        )
-        .expect("valid metric"),
+    histogram(
+        "scorer_batch_articles",
+        "Articles per scored batch.",
+        exponential_buckets(1.0, 2.0, 12).expect("valid buckets"),
     )
 });
 
