@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The demo: brings up the local stack, builds and starts the services as their own processes, replays the
-# DeepSeek-week prices through the pipeline and prints where to query. `demo.sh stop` stops the services.
+# DeepSeek-week dataset (news, app ranks, prices) through the three ingestors at an accelerated clock
+# (SHOCKWAVE_REPLAY_SPEED, default one day per second) and prints where to query. `demo.sh stop` stops the
+# services.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 state="$root/.stack"
 API_ADDR="${SHOCKWAVE_API_ADDR:-127.0.0.1:8080}"
-PRICES="data/deepseek-week/market/deepseek-window-daily.csv"
+SPEED="${SHOCKWAVE_REPLAY_SPEED:-1d/s}"
+DATA="data/deepseek-week"
+SERVICES=(projector scorer api)
 
 stop_services() {
-  for name in projector api; do
+  for name in "${SERVICES[@]}" ingest-news ingest-appranks ingest-prices; do
     if [ -f "$state/$name.pid" ]; then
       kill "$(cat "$state/$name.pid")" 2>/dev/null && echo "[demo] stopped $name" || true
       rm -f "$state/$name.pid"
@@ -25,23 +29,36 @@ fi
 bash deploy/local/stack.sh up
 # shellcheck disable=SC1091
 source "$state/env"
-export SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BROKERS="$KAFKA_BROKERS" SHOCKWAVE_API_ADDR="$API_ADDR"
+ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
+export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BROKERS="$KAFKA_BROKERS" \
+  SHOCKWAVE_API_ADDR="$API_ADDR"
 
 echo "[demo] building the services (release)"
-cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-projector -p shockwave-api
+cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
+  -p shockwave-projector -p shockwave-scorer -p shockwave-api
 bin="$root/target/release"
 
 stop_services
 mkdir -p "$state/logs"
-start() { # name binary
-  setsid -f bash -c 'echo $$ >"$1"; exec "$2" >"$3" 2>&1 </dev/null' _ "$state/$1.pid" "$bin/$2" "$state/logs/$1.log"
+start() { # name binary args...
+  local name="$1" binary="$2"
+  shift 2
+  setsid -f bash -c 'echo $$ >"$1"; log="$2"; shift 2; exec "$@" >"$log" 2>&1 </dev/null' \
+    _ "$state/$name.pid" "$state/logs/$name.log" "$bin/$binary" "$@"
 }
-start projector projector
-start api api
+for name in "${SERVICES[@]}"; do
+  start "$name" "$name"
+done
 trap 'echo; stop_services; exit 130' INT TERM
 
-echo "[demo] replaying $PRICES"
-"$bin/ingest-prices" "$PRICES" 2>&1 | sed 's/^/[ingest-prices] /'
+echo "[demo] replaying $DATA at $SPEED (news, app ranks and prices in parallel)"
+"$bin/ingest-news" --replay-speed "$SPEED" "$DATA/news" 2>&1 | sed 's/^/[ingest-news] /' &
+news=$!
+"$bin/ingest-appranks" --replay-speed "$SPEED" "$DATA/appranks/ranks.csv" 2>&1 | sed 's/^/[ingest-appranks] /' &
+ranks=$!
+"$bin/ingest-prices" --replay-speed "$SPEED" "$DATA/market/deepseek-window-daily.csv" 2>&1 | sed 's/^/[ingest-prices] /' &
+prices=$!
+wait "$news" "$ranks" "$prices"
 
 url="http://$API_ADDR/v1/prices?ticker=NVDA&from=2025-01-23&to=2025-01-28"
 for _ in $(seq 1 150); do

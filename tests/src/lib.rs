@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: the local stack's addresses, a fresh database per test, unique names,
 //! and polling until the pipeline has caught up.
 
+pub mod topic_tail;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;

@@ -1,45 +1,52 @@
-//! Price ingestion: CSV files of OHLCV bars become `PriceBarClosed` events on the prices topic; rows that
-//! cannot be read go to the dead-letter topic with file, line and reason, and the rest still goes through.
+//! Price ingestion: OHLCV bars from CSV files (daily, or intraday with a timestamp column; optionally
+//! replayed at an accelerated clock) or polled from Alpaca's market-data API become `PriceBarClosed` events
+//! keyed by ticker. Rows that cannot be read go to the dead-letter topic with file, line and reason, and the
+//! rest still goes through.
 
+pub mod alpaca_bars;
 pub mod csv_bars;
 pub mod market_clock;
+pub mod poll_config;
+pub mod poller;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::dead_letter::DeadLetter;
+use shockwave_common::ingest::fetch::FetchPolicy;
+use shockwave_common::ingest::mode::{self, Mode};
+use shockwave_common::ingest::replay::ReplayClock;
+use shockwave_common::ingest::sink::{IngestSink, Reject};
 use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
 use shockwave_schemas::{BarInterval, Topic};
+
+pub use shockwave_common::ingest::sink::Summary;
+
+use crate::poller::Credentials;
 
 pub const STAGE: &str = "ingest-prices";
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    /// CSV files to ingest (arguments, or `SHOCKWAVE_PRICES_CSV`, comma-separated).
-    pub files: Vec<PathBuf>,
+    /// Files (arguments or `SHOCKWAVE_PRICES_CSV`, comma-separated) or `--poll` / `SHOCKWAVE_PRICES_POLL`.
+    pub mode: Mode,
     /// `SHOCKWAVE_PRICES_INTERVAL`: bar interval of files without a timestamp column (`1d`).
     pub interval: BarInterval,
+    pub fetch: FetchPolicy,
+    pub credentials: Credentials,
 }
 
 impl Config {
-    pub fn load(settings: &Settings, args: Vec<String>) -> Result<Self, ConfigError> {
-        let files: Vec<PathBuf> = if args.is_empty() {
-            settings
-                .raw("SHOCKWAVE_PRICES_CSV")
-                .map(|v| v.split(',').map(|p| PathBuf::from(p.trim())).collect())
-                .unwrap_or_default()
-        } else {
-            args.into_iter().map(PathBuf::from).collect()
-        };
-        if files.is_empty() {
-            return Err(ConfigError {
-                name: "SHOCKWAVE_PRICES_CSV".into(),
-                value: String::new(),
-                reason: "give at least one CSV file (argument or setting)".into(),
-            });
+    pub fn load(settings: &Settings, mut args: Vec<String>) -> Result<Self, ConfigError> {
+        let has_paths = args.iter().any(|a| !a.starts_with("--"));
+        let polling =
+            args.iter().any(|a| a == "--poll") || settings.raw("SHOCKWAVE_PRICES_POLL").is_some();
+        if !has_paths
+            && !polling
+            && let Some(files) = settings.raw("SHOCKWAVE_PRICES_CSV")
+        {
+            args.extend(files.split(',').map(|p| p.trim().to_string()));
         }
         let interval = match settings.raw("SHOCKWAVE_PRICES_INTERVAL").as_deref() {
             None | Some("1d") => BarInterval::OneDay,
@@ -56,20 +63,58 @@ impl Config {
         };
         Ok(Config {
             common: CommonConfig::load(settings, 9101)?,
-            files,
+            mode: mode::parse(args, settings, "SHOCKWAVE_PRICES_POLL")?,
             interval,
+            fetch: mode::fetch_policy(settings)?,
+            credentials: Credentials {
+                key_id: settings.raw("SHOCKWAVE_ALPACA_KEY_ID"),
+                secret_key: settings.raw("SHOCKWAVE_ALPACA_SECRET_KEY"),
+            },
         })
     }
 }
 
-/// What one run did, for logs and tests.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub published: usize,
-    pub dead_lettered: usize,
+/// Reads every CSV file (folders expanded), then publishes, paced by `speed` when given.
+pub async fn ingest_files(
+    sink: &mut IngestSink,
+    paths: &[PathBuf],
+    interval: BarInterval,
+    speed: Option<f64>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let files = mode::expand(paths, &["csv"]).context("listing input folders")?;
+    let mut events = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let name = file.display().to_string();
+        let parsed = csv_bars::parse(&bytes, interval);
+        let rejects: Vec<Reject> = parsed
+            .bad_rows
+            .iter()
+            .map(|bad| {
+                Reject::new(
+                    "csv_row",
+                    bad.reason.clone(),
+                    format!("{name}:{}", bad.line),
+                    &bad.raw,
+                )
+            })
+            .collect();
+        tracing::info!(file = %name, bars = parsed.bars.len(), bad_rows = rejects.len(), "file read");
+        sink.reject_all(&rejects).await?;
+        events.extend(
+            parsed
+                .bars
+                .iter()
+                .map(|bar| csv_bars::to_event(bar, "ingest-prices:csv")),
+        );
+    }
+    let mut clock = ReplayClock::new(speed);
+    sink.publish_paced(events, &mut clock, shutdown).await?;
+    Ok(())
 }
 
-/// Ingests every configured file once, then flushes and returns.
+/// Ingests the files once (then flushes and returns) or polls until shutdown.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
     let readiness = admin_server::Readiness::new().with(
         "kafka",
@@ -82,35 +127,23 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
         &shutdown,
     )
     .await?;
-    let mut summary = Summary::default();
-    for file in &config.files {
-        if shutdown.is_triggered() {
-            break;
+    let mut sink = IngestSink::new(producer, STAGE);
+    match &config.mode {
+        Mode::Files { paths, speed } => {
+            ingest_files(&mut sink, paths, config.interval, *speed, &shutdown).await?
         }
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let parsed = csv_bars::parse(&bytes, config.interval);
-        let name = file.display().to_string();
-        let events: Vec<_> = parsed
-            .bars
-            .iter()
-            .map(|bar| csv_bars::to_event(bar, "ingest-prices:csv"))
-            .collect();
-        producer
-            .publish_all(&events)
-            .await
-            .with_context(|| format!("publishing bars of {name}"))?;
-        summary.published += events.len();
-        for bad in &parsed.bad_rows {
-            let letter = DeadLetter::new(STAGE, "csv_row", bad.reason.clone(), &bad.raw)
-                .at(format!("{name}:{}", bad.line));
-            producer
-                .dead_letter(&letter)
-                .await
-                .context("publishing dead letter")?;
-            summary.dead_lettered += 1;
+        Mode::Poll { config: file } => {
+            let poll = poll_config::load(file)?;
+            poller::poll(
+                &mut sink,
+                &poll,
+                &config.credentials,
+                config.fetch.clone(),
+                &shutdown,
+            )
+            .await?;
         }
-        tracing::info!(file = %name, bars = events.len(), bad_rows = parsed.bad_rows.len(), "file ingested");
     }
-    producer.flush(Duration::from_secs(30))?;
-    Ok(summary)
+    sink.producer().flush(std::time::Duration::from_secs(30))?;
+    Ok(sink.summary().clone())
 }

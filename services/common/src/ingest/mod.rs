@@ -1,0 +1,8 @@
+//! What the three ingestors share: a polite HTTP fetcher, an accelerated replay clock and the sink that
+//! publishes events and dead-letters rejects while counting both.
+
+pub mod fetch;
+pub mod mode;
+pub mod poll;
+pub mod replay;
+pub mod sink;

@@ -1,0 +1,104 @@
+//! App-store rank ingestion: Apple's top-charts JSON feed (polled) and CSV histories (files, optionally
+//! replayed at an accelerated clock) become `AppRankObserved` events keyed by app id.
+
+pub mod apple_feed;
+pub mod charts_config;
+pub mod csv_history;
+pub mod rank_event;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::Utc;
+use shockwave_common::config::{ConfigError, Settings};
+use shockwave_common::ingest::fetch::FetchPolicy;
+use shockwave_common::ingest::mode::{self, Mode};
+use shockwave_common::ingest::poll;
+use shockwave_common::ingest::replay::ReplayClock;
+use shockwave_common::ingest::sink::{IngestSink, Summary};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_schemas::Topic;
+
+pub const STAGE: &str = "ingest-appranks";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub mode: Mode,
+    pub fetch: FetchPolicy,
+}
+
+impl Config {
+    /// Arguments as for [`mode::parse`]; `SHOCKWAVE_APPRANKS_CHARTS` names the charts file for polling.
+    pub fn load(settings: &Settings, args: Vec<String>) -> Result<Self, ConfigError> {
+        Ok(Config {
+            common: CommonConfig::load(settings, 9106)?,
+            mode: mode::parse(args, settings, "SHOCKWAVE_APPRANKS_CHARTS")?,
+            fetch: mode::fetch_policy(settings)?,
+        })
+    }
+}
+
+/// Reads CSV histories (`.csv`) and saved Apple feed documents (`.json`), then publishes, paced by `speed`.
+pub async fn ingest_files(
+    sink: &mut IngestSink,
+    paths: &[PathBuf],
+    speed: Option<f64>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let files = mode::expand(paths, &["csv", "json"]).context("listing input folders")?;
+    let mut events = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let location = file.display().to_string();
+        let is_json = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let converted = if is_json {
+            let chart = apple_feed::Chart {
+                country: "us".into(),
+                chart: "top-free".into(),
+            };
+            apple_feed::convert(&bytes, &chart, &location, Utc::now())
+        } else {
+            csv_history::convert(&bytes, &location, Utc::now())
+        };
+        tracing::info!(file = %location, ranks = converted.events.len(), rejected = converted.rejects.len(), "file read");
+        sink.reject_all(&converted.rejects).await?;
+        events.extend(converted.events);
+    }
+    let mut clock = ReplayClock::new(speed);
+    sink.publish_paced(events, &mut clock, shutdown).await?;
+    Ok(())
+}
+
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
+    let readiness = admin_server::Readiness::new().with(
+        "kafka",
+        admin_server::kafka_check(config.common.kafka_brokers.clone()),
+    );
+    let producer = service::start(
+        &config.common,
+        readiness,
+        &[Topic::AppRanks, Topic::DeadLetters],
+        &shutdown,
+    )
+    .await?;
+    let mut sink = IngestSink::new(producer, STAGE);
+    match &config.mode {
+        Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
+        Mode::Poll { config: charts } => {
+            let charts = charts_config::load(charts)?;
+            poll::poll_loop(
+                &mut sink,
+                &charts,
+                config.fetch.clone(),
+                &shutdown,
+                |chart, bytes, _, url| apple_feed::convert(bytes, &chart.chart(), url, Utc::now()),
+            )
+            .await?;
+        }
+    }
+    sink.producer().flush(std::time::Duration::from_secs(30))?;
+    Ok(sink.summary().clone())
+}

@@ -1,0 +1,170 @@
+//! Each supported format read from a fixture in its published shape, and each kind of bad document.
+
+use chrono::TimeZone;
+
+use super::*;
+
+const RSS: &[u8] = include_bytes!("../../fixtures/rss2.xml");
+const ATOM: &[u8] = include_bytes!("../../fixtures/atom.xml");
+const JSON_FEED: &[u8] = include_bytes!("../../fixtures/jsonfeed.json");
+
+fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, d, h, m, 0).unwrap()
+}
+
+#[test]
+fn rss_items_keep_links_guids_bodies_and_rfc_822_times() {
+    let feed = read(RSS, Some("application/rss+xml"), "rss2.xml").unwrap();
+    assert_eq!(feed.format, "rss");
+    assert_eq!(feed.items.len(), 3);
+    let first = &feed.items[0];
+    assert!(
+        first
+            .link
+            .as_deref()
+            .unwrap()
+            .starts_with("https://markets.example.org/2025/01/27/chips-slide")
+    );
+    assert_eq!(first.guid.as_deref(), Some("mw-2025-0127-001"));
+    assert!(
+        first
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("fraction of what US rivals spend"),
+        "content:encoded is preferred"
+    );
+    assert_eq!(first.published, Some(Ok(utc(27, 14, 5))));
+    assert_eq!(feed.items[1].published, Some(Ok(utc(16, 18, 35))));
+    assert_eq!(feed.items[2].published, Some(Ok(utc(27, 19, 10))));
+    assert_eq!(first.language.as_deref(), Some("en-us"));
+}
+
+#[test]
+fn each_rss_item_carries_its_own_bytes() {
+    let feed = read(RSS, None, "rss2.xml").unwrap();
+    let original = String::from_utf8(feed.items[1].original.clone()).unwrap();
+    assert!(original.starts_with("<item>"), "{original}");
+    assert!(original.ends_with("</item>"), "{original}");
+    assert!(original.contains("Retail sales"));
+    assert_eq!(feed.items[1].location, "rss2.xml#item 2");
+}
+
+#[test]
+fn atom_entries_use_the_alternate_link_and_offsets_become_utc() {
+    let feed = read(ATOM, Some("application/atom+xml"), "atom.xml").unwrap();
+    assert_eq!(feed.format, "atom");
+    assert_eq!(feed.items.len(), 2);
+    assert_eq!(
+        feed.items[0].link.as_deref(),
+        Some("https://tech.example.net/2025/01/26/deepseek-no-1")
+    );
+    assert_eq!(feed.items[0].published, Some(Ok(utc(26, 22, 30))));
+    assert_eq!(
+        feed.items[1].published,
+        Some(Ok(utc(25, 9, 0))),
+        "updated stands in for published"
+    );
+    assert!(
+        feed.items[1]
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("verifiable problems")
+    );
+}
+
+#[test]
+fn json_feed_items_are_read_with_html_or_text_content() {
+    let feed = read(JSON_FEED, Some("application/feed+json"), "feed.json").unwrap();
+    assert_eq!(feed.format, "jsonfeed");
+    assert_eq!(feed.items.len(), 2);
+    assert_eq!(
+        feed.items[0].link.as_deref(),
+        Some("https://chips.example.com/posts/rebound")
+    );
+    assert_eq!(feed.items[0].published, Some(Ok(utc(28, 21, 15))));
+    assert!(feed.items[1].body.as_deref().unwrap().contains("evidence"));
+    let original: serde_json::Value = serde_json::from_slice(&feed.items[1].original).unwrap();
+    assert_eq!(original["id"], "chips-0129-distillation");
+}
+
+#[test]
+fn malformed_xml_is_one_reject_with_the_document() {
+    let broken = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title><item><title>a</titl></item></channel></rss>";
+    let rejected = read(broken, None, "broken.xml").unwrap_err();
+    assert_eq!(rejected.kind, "xml");
+    assert!(
+        rejected.reason.contains("malformed XML"),
+        "{}",
+        rejected.reason
+    );
+    assert_eq!(rejected.original, broken);
+}
+
+#[test]
+fn a_truncated_xml_feed_is_rejected() {
+    let cut = &RSS[..RSS.len() - 40];
+    let rejected = read(cut, None, "rss2.xml").unwrap_err();
+    assert_eq!(rejected.kind, "xml");
+}
+
+#[test]
+fn text_that_is_not_xml_at_all_is_rejected() {
+    let rejected = read(b"this is not a feed", Some("text/plain"), "x").unwrap_err();
+    assert_eq!(rejected.kind, "xml");
+}
+
+#[test]
+fn an_html_page_is_not_a_feed() {
+    let page = b"<!DOCTYPE html><html><head><title>Login</title></head><body>Sign in</body></html>";
+    let rejected = read(page, Some("text/html; charset=utf-8"), "page").unwrap_err();
+    assert_eq!(rejected.kind, "not_a_feed");
+}
+
+#[test]
+fn a_truncated_json_feed_is_rejected() {
+    let cut = &JSON_FEED[..JSON_FEED.len() / 2];
+    let rejected = read(cut, Some("application/feed+json"), "feed.json").unwrap_err();
+    assert_eq!(rejected.kind, "json");
+}
+
+#[test]
+fn invalid_utf8_is_rejected_with_the_offset() {
+    let mut bytes = RSS.to_vec();
+    bytes[300] = 0xff;
+    let rejected = read(&bytes, None, "rss2.xml").unwrap_err();
+    assert_eq!(rejected.kind, "encoding");
+    assert!(
+        rejected.reason.contains("offset 300"),
+        "{}",
+        rejected.reason
+    );
+}
+
+#[test]
+fn an_ambiguous_item_date_is_reported_as_such() {
+    let xml = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>Dated oddly</title><link>https://x.example/a</link><pubDate>01/02/2025</pubDate></item>
+      <item><title>Undated</title><link>https://x.example/b</link></item>
+    </channel></rss>"#;
+    let feed = read(xml, None, "odd.xml").unwrap();
+    assert!(
+        matches!(feed.items[0].published, Some(Err(DateError::Ambiguous(_)))),
+        "{:?}",
+        feed.items[0].published
+    );
+    assert_eq!(feed.items[1].published, None);
+}
+
+#[test]
+fn items_without_link_or_title_are_still_read_so_the_rules_can_reject_them() {
+    let xml = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><description>No title, no link</description></item>
+    </channel></rss>"#;
+    let feed = read(xml, None, "bare.xml").unwrap();
+    assert_eq!(feed.items.len(), 1);
+    assert_eq!(feed.items[0].title, None);
+    assert_eq!(feed.items[0].link, None);
+    assert_eq!(feed.items[0].guid, None);
+}

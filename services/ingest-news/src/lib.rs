@@ -1,0 +1,192 @@
+//! News ingestion: RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents (polled over HTTP or read from files) and
+//! NDJSON archives become `ArticlePublished` events on the articles topic. Bad documents and bad items go to
+//! the dead-letter topic with their reason and original bytes; the good items around them still go through.
+
+pub mod archive;
+pub mod canonical_url;
+pub mod dates;
+pub mod feed;
+pub mod feeds_config;
+pub mod html_text;
+pub mod language;
+pub mod normalize;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::Utc;
+use shockwave_common::config::{ConfigError, Settings};
+use shockwave_common::ingest::fetch::FetchPolicy;
+use shockwave_common::ingest::mode::{self, Mode};
+use shockwave_common::ingest::poll::{self, Converted, PollTarget};
+use shockwave_common::ingest::replay::ReplayClock;
+use shockwave_common::ingest::sink::{IngestSink, Summary};
+use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_schemas::Topic;
+
+use crate::feeds_config::FeedConfig;
+use crate::normalize::FeedSource;
+
+pub const STAGE: &str = "ingest-news";
+/// File extensions read when a folder is given.
+pub const EXTENSIONS: [&str; 7] = ["xml", "rss", "atom", "json", "ndjson", "jsonl", "jsonfeed"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub mode: Mode,
+    pub fetch: FetchPolicy,
+}
+
+impl Config {
+    /// Arguments as for [`mode::parse`]; `SHOCKWAVE_NEWS_FEEDS` names the feeds file for polling.
+    pub fn load(settings: &Settings, args: Vec<String>) -> Result<Self, ConfigError> {
+        Ok(Config {
+            common: CommonConfig::load(settings, 9105)?,
+            mode: mode::parse(args, settings, "SHOCKWAVE_NEWS_FEEDS")?,
+            fetch: mode::fetch_policy(settings)?,
+        })
+    }
+}
+
+/// Converts one feed document. `source` is the configured feed (files use their name and feed title).
+pub fn convert_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    location: &str,
+    source: Option<&FeedSource>,
+) -> Converted {
+    let mut converted = Converted::default();
+    let observed_at = Utc::now();
+    match feed::read(bytes, content_type, location) {
+        Err(reject) => converted.rejects.push(*reject),
+        Ok(document) => {
+            let event_source = format!("{STAGE}:{}", document.format);
+            let source = source.cloned().unwrap_or_else(|| FeedSource {
+                feed_id: file_stem(location),
+                source_name: document
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| file_stem(location)),
+                topic_hints: vec![],
+            });
+            for item in document.items {
+                converted.push(normalize::to_event(
+                    item,
+                    &source,
+                    observed_at,
+                    &event_source,
+                ));
+            }
+        }
+    }
+    converted
+}
+
+/// Converts one NDJSON archive.
+pub fn convert_archive(bytes: &[u8], location: &str) -> Converted {
+    let observed_at = Utc::now();
+    let (items, rejects) = archive::read(bytes, location);
+    let mut converted = Converted {
+        events: Vec::new(),
+        rejects,
+    };
+    let event_source = format!("{STAGE}:ndjson");
+    for line in items {
+        converted.push(normalize::to_event(
+            line.item,
+            &line.source,
+            observed_at,
+            &event_source,
+        ));
+    }
+    converted
+}
+
+fn file_stem(location: &str) -> String {
+    Path::new(location)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("file")
+        .to_string()
+}
+
+fn is_archive(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"))
+}
+
+/// Reads every file (folders expanded), then publishes the events, paced by `speed` when given.
+pub async fn ingest_files(
+    sink: &mut IngestSink,
+    paths: &[PathBuf],
+    speed: Option<f64>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let files = mode::expand(paths, &EXTENSIONS).context("listing input folders")?;
+    let mut events = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let location = file.display().to_string();
+        let converted = if is_archive(&file) {
+            convert_archive(&bytes, &location)
+        } else {
+            convert_feed(&bytes, None, &location, None)
+        };
+        tracing::info!(file = %location, articles = converted.events.len(), rejected = converted.rejects.len(), "file read");
+        sink.reject_all(&converted.rejects).await?;
+        events.extend(converted.events);
+    }
+    let mut clock = ReplayClock::new(speed);
+    sink.publish_paced(events, &mut clock, shutdown).await?;
+    Ok(())
+}
+
+/// Runs the configured mode until done (files) or shutdown (polling).
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
+    let readiness = admin_server::Readiness::new().with(
+        "kafka",
+        admin_server::kafka_check(config.common.kafka_brokers.clone()),
+    );
+    let producer = service::start(
+        &config.common,
+        readiness,
+        &[Topic::Articles, Topic::DeadLetters],
+        &shutdown,
+    )
+    .await?;
+    let mut sink = IngestSink::new(producer, STAGE);
+    match &config.mode {
+        Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
+        Mode::Poll { config: feeds } => {
+            let feeds = feeds_config::load(feeds)?;
+            poll::poll_loop(
+                &mut sink,
+                &feeds,
+                config.fetch.clone(),
+                &shutdown,
+                |feed, bytes, content_type, url| {
+                    convert_feed(bytes, content_type, url, Some(&feed.source()))
+                },
+            )
+            .await?;
+        }
+    }
+    sink.producer().flush(std::time::Duration::from_secs(30))?;
+    Ok(sink.summary().clone())
+}
+
+impl PollTarget for FeedConfig {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        FeedConfig::interval(self)
+    }
+}

@@ -1,0 +1,165 @@
+//! Live polling of Alpaca bars: every interval, fetch the configured instruments' bars of the lookback
+//! window (following `next_page_token`), publish the closed ones. Re-fetched bars keep their ids, so overlap
+//! between polls costs nothing downstream.
+
+use anyhow::Context;
+use chrono::{Duration, SecondsFormat, Utc};
+use reqwest::header::{HeaderMap, HeaderValue};
+use shockwave_common::Shutdown;
+use shockwave_common::ingest::fetch::{FetchPolicy, Fetched, Fetcher};
+use shockwave_common::ingest::sink::IngestSink;
+
+use crate::alpaca_bars;
+use crate::poll_config::PollConfig;
+
+/// Most pages followed in one poll (10 000 bars each).
+const MAX_PAGES: usize = 50;
+
+/// API credentials, from `SHOCKWAVE_ALPACA_KEY_ID` / `SHOCKWAVE_ALPACA_SECRET_KEY`.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub key_id: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("key_id", &self.key_id.as_ref().map(|_| "<set>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+fn headers(credentials: &Credentials) -> anyhow::Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = &credentials.key_id {
+        headers.insert(
+            "APCA-API-KEY-ID",
+            HeaderValue::from_str(key).context("key id is not a header value")?,
+        );
+    }
+    if let Some(secret) = &credentials.secret_key {
+        let mut value = HeaderValue::from_str(secret).context("secret is not a header value")?;
+        value.set_sensitive(true);
+        headers.insert("APCA-API-SECRET-KEY", value);
+    }
+    Ok(headers)
+}
+
+/// The bars URL for one page.
+pub fn page_url(
+    config: &PollConfig,
+    now: chrono::DateTime<Utc>,
+    page_token: Option<&str>,
+) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(&config.base_url)?.join("/v2/stocks/bars")?;
+    let symbols: Vec<String> = config.symbol_map().into_keys().collect();
+    let start = now - Duration::days(i64::from(config.lookback_days));
+    url.query_pairs_mut()
+        .append_pair("symbols", &symbols.join(","))
+        .append_pair("timeframe", alpaca_bars::timeframe(config.interval))
+        .append_pair("start", &start.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .append_pair("adjustment", "raw")
+        .append_pair("feed", &config.feed)
+        .append_pair("limit", "10000");
+    if let Some(token) = page_token {
+        url.query_pairs_mut().append_pair("page_token", token);
+    }
+    Ok(url.to_string())
+}
+
+/// One poll over every page. Fetch failures are logged and counted by the fetcher; only publishing errors
+/// are returned.
+pub async fn poll_once(
+    sink: &mut IngestSink,
+    fetcher: &Fetcher,
+    config: &PollConfig,
+    credentials: &Credentials,
+) -> anyhow::Result<()> {
+    let headers = headers(credentials)?;
+    let symbols = config.symbol_map();
+    let now = Utc::now();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let url = page_url(config, now, token.as_deref())?;
+        let bytes = match fetcher.get(&url, &headers).await {
+            Ok(Fetched::Body { bytes, .. }) => bytes,
+            Ok(Fetched::NotModified) => return Ok(()),
+            Err(error) => {
+                tracing::error!(kind = error.kind(), %error, "bars poll failed; trying again at the next interval");
+                return Ok(());
+            }
+        };
+        let page = alpaca_bars::read_page(&bytes, config.interval, &symbols, &url, Utc::now());
+        tracing::info!(
+            bars = page.converted.events.len(),
+            still_open = page.still_open,
+            rejected = page.converted.rejects.len(),
+            "bars page read"
+        );
+        sink.reject_all(&page.converted.rejects).await?;
+        sink.publish(page.converted.events).await?;
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
+    tracing::warn!(
+        pages = MAX_PAGES,
+        "stopped following pages; shorten lookback_days or poll more often"
+    );
+    Ok(())
+}
+
+/// Polls until shutdown.
+pub async fn poll(
+    sink: &mut IngestSink,
+    config: &PollConfig,
+    credentials: &Credentials,
+    policy: FetchPolicy,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let fetcher = Fetcher::new(policy)?;
+    while !shutdown.is_triggered() {
+        poll_once(sink, &fetcher, config, credentials).await?;
+        tokio::select! {
+            _ = tokio::time::sleep(config.poll_interval()) => {}
+            _ = shutdown.wait() => break,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poll_config;
+
+    #[test]
+    fn the_page_url_names_symbols_timeframe_start_and_token() {
+        let config = poll_config::parse(r#"{"base_url":"https://data.alpaca.markets","interval":"1d","lookback_days":3,"instruments":[{"symbol":"NVDA"},{"symbol":"^SOX","provider_symbol":"SOXX"}]}"#).unwrap();
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 1, 28, 0, 0, 0).unwrap();
+        let url = page_url(&config, now, Some("abc")).unwrap();
+        assert_eq!(
+            url,
+            "https://data.alpaca.markets/v2/stocks/bars?symbols=NVDA%2CSOXX&timeframe=1Day&start=2025-01-25T00%3A00%3A00Z&adjustment=raw&feed=iex&limit=10000&page_token=abc"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let credentials = Credentials {
+            key_id: Some("AKID".into()),
+            secret_key: Some("s3cr3t".into()),
+        };
+        let shown = format!("{credentials:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("AKID"),
+            "{shown}"
+        );
+    }
+}
