@@ -52,3 +52,21 @@ pub async fn postgres_reachable(pool: PgPool) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
+
+/// Rebuilds an event from its `event_store` row (columns `event_id, event_type, schema_version, source,
+/// event_key, occurred_at, observed_at, payload`), through the same decoder and upcasters as the live path.
+pub fn stored_event(row: &sqlx::postgres::PgRow) -> anyhow::Result<shockwave_schemas::Event> {
+    use sqlx::Row;
+    let envelope = serde_json::json!({
+        "event_id": row.try_get::<uuid::Uuid, _>("event_id")?,
+        "event_type": row.try_get::<String, _>("event_type")?,
+        "schema_version": row.try_get::<i16, _>("schema_version")?,
+        "source": row.try_get::<String, _>("source")?,
+        "occurred_at": row.try_get::<chrono::DateTime<chrono::Utc>, _>("occurred_at")?,
+        "observed_at": row.try_get::<chrono::DateTime<chrono::Utc>, _>("observed_at")?,
+        "key": row.try_get::<String, _>("event_key")?,
+        "payload": row.try_get::<serde_json::Value, _>("payload")?,
+    });
+    shockwave_schemas::Event::decode(&serde_json::to_vec(&envelope)?)
+        .map_err(|e| anyhow::anyhow!("stored event does not decode: {e}"))
+}

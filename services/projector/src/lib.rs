@@ -4,14 +4,18 @@
 //! and counts nothing twice: either the transaction committed (and a redelivery is ignored by `event_id`)
 //! or it did not (and the batch is redelivered).
 
+pub mod active_model;
 pub mod handler;
 pub mod projections;
+pub mod replay;
 pub mod store;
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
+use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings, Shard};
 use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db, service};
 use shockwave_schemas::Topic;
 
@@ -26,6 +30,8 @@ pub struct Config {
     pub max_batch: usize,
     /// `SHOCKWAVE_PROJECTOR_MAX_WAIT_MS`: longest wait to fill a batch once its first message arrived.
     pub max_wait: Duration,
+    /// `SHOCKWAVE_PROJECTOR_SHARD` (`i/n`): the partitions this instance projects (p mod n = i); `0/1` is all.
+    pub shard: Shard,
 }
 
 impl Config {
@@ -54,6 +60,7 @@ impl Config {
                     }
                 },
             )?),
+            shard: settings.get_or("SHOCKWAVE_PROJECTOR_SHARD", Shard::ALL)?,
         })
     }
 }
@@ -69,13 +76,21 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         )
         .with("postgres", admin_server::postgres_check(pool.clone()));
     let producer = service::start(&config.common, readiness, &Topic::ALL, &shutdown).await?;
-    let consumer = BatchConsumer::new(ConsumerSettings {
+    // The offsets stored with the data decide where to start: no group coordinator, no rebalances, and a
+    // restart after a crash resumes exactly after the last committed transaction.
+    let positions = store::load_offsets(&pool, &config.group_id).await?;
+    let settings = ConsumerSettings {
         brokers: config.common.kafka_brokers.clone(),
         group_id: config.group_id.clone(),
         topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
         max_batch: config.max_batch,
         max_wait: config.max_wait,
-    })?;
+    };
+    let shard = config.shard;
+    let consumer =
+        tokio::task::spawn_blocking(move || BatchConsumer::assigned(settings, &positions, shard))
+            .await
+            .context("assigning partitions")??;
     let mut handler = handler::Projector::new(pool, producer.clone(), config.group_id.clone());
     tracing::info!(group = %config.group_id, "projector consuming");
     consumer.run(&mut handler, &shutdown).await;

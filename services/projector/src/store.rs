@@ -120,3 +120,16 @@ pub async fn save_offsets(
         .await?;
     Ok(())
 }
+
+/// The offsets this consumer stored: (topic, partition, next offset).
+pub async fn load_offsets(
+    pool: &sqlx::PgPool,
+    consumer: &str,
+) -> Result<Vec<(String, i32, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT topic, kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1",
+    )
+    .bind(consumer)
+    .fetch_all(pool)
+    .await
+}

@@ -49,12 +49,13 @@ pub struct ScoreHandler {
     pub producer: EventProducer,
 }
 
-/// The `ArticleScored` event for a score: its id depends on the article and the model, so re-scoring the same
-/// article with the same model is a no-op downstream, and another model version yields new events.
+/// The `ArticleScored` event for a score: its id depends on the article and the model (version and hash), so
+/// re-scoring the same article with the same model is a no-op downstream, and another version yields new events.
 pub fn scored_event(article: &Event, score: shockwave_schemas::ArticleScored) -> Event {
     let event_id = ids::event_id(&[
         "ArticleScored",
         &article.event_id.to_string(),
+        &score.model.version,
         &score.model.sha256,
     ]);
     Event::new(

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod chunking;
 pub mod handler;
 pub mod model;
+pub mod rescore;
 pub mod scoring;
 
 use std::path::PathBuf;

@@ -1,7 +1,9 @@
 //! The batch consumer: collects up to `max_batch` messages or `max_wait`, hands them to a handler, and
 //! commits offsets only after the handler returns `Ok` (its work is durable). A failing handler is retried
 //! with backoff and never skipped, so nothing is lost; handlers must be idempotent because a crash between
-//! their commit and ours redelivers the batch.
+//! their commit and ours redelivers the batch. A consumer either joins its group (partitions shared by the
+//! group coordinator) or, when its handler keeps its own offsets (the projector, in Postgres), assigns its
+//! partitions itself and starts where those offsets say, with no coordinator involved.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -57,14 +59,88 @@ pub struct ConsumerSettings {
     pub max_wait: Duration,
 }
 
+/// Which partitions a self-assigned consumer takes: those whose number modulo `of` is `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub of: u32,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, of: 1 };
+
+    pub fn owns(self, partition: i32) -> bool {
+        partition.rem_euclid(self.of.max(1) as i32) == self.index as i32
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `i/n`, e.g. `0/2` and `1/2` for two instances.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (index, of) = text.split_once('/').ok_or("expected i/n, e.g. 0/2")?;
+        let index: u32 = index.trim().parse().map_err(|_| "i is not a number")?;
+        let of: u32 = of.trim().parse().map_err(|_| "n is not a number")?;
+        if of == 0 || index >= of {
+            return Err("expected 0 <= i < n".into());
+        }
+        Ok(Shard { index, of })
+    }
+}
+
 pub struct BatchConsumer {
     consumer: StreamConsumer,
     settings: ConsumerSettings,
 }
 
 impl BatchConsumer {
+    /// Assigns this shard's partitions of every topic itself, each starting at the offset in `positions`
+    /// (topic, partition, next offset) or at the beginning. For handlers that store offsets with their data.
+    pub fn assigned(
+        settings: ConsumerSettings,
+        positions: &[(String, i32, i64)],
+        shard: Shard,
+    ) -> Result<Self, KafkaError> {
+        let consumer = Self::client(&settings)?;
+        let mut assignment = TopicPartitionList::new();
+        for topic in &settings.topics {
+            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
+            for partition in metadata
+                .topics()
+                .iter()
+                .flat_map(|t| t.partitions())
+                .map(|p| p.id())
+            {
+                if !shard.owns(partition) {
+                    continue;
+                }
+                let start = positions
+                    .iter()
+                    .find(|(t, p, _)| t == topic && *p == partition)
+                    .map_or(Offset::Beginning, |(_, _, o)| Offset::Offset(*o));
+                assignment.add_partition_offset(topic, partition, start)?;
+            }
+        }
+        tracing::info!(
+            partitions = assignment.count(),
+            ?shard,
+            "partitions assigned from stored offsets"
+        );
+        consumer.assign(&assignment)?;
+        Ok(BatchConsumer { consumer, settings })
+    }
+
+    /// Joins the consumer group and lets its coordinator share the partitions.
     pub fn new(settings: ConsumerSettings) -> Result<Self, KafkaError> {
-        let consumer: StreamConsumer = client_config(&settings.brokers)
+        let consumer = Self::client(&settings)?;
+        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        Ok(BatchConsumer { consumer, settings })
+    }
+
+    fn client(settings: &ConsumerSettings) -> Result<StreamConsumer, KafkaError> {
+        Ok(client_config(&settings.brokers)
             .set("group.id", &settings.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -72,10 +148,7 @@ impl BatchConsumer {
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .set("enable.partition.eof", "false")
-            .create()?;
-        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics)?;
-        Ok(BatchConsumer { consumer, settings })
+            .create()?)
     }
 
     async fn next_batch(&self, shutdown: &Shutdown) -> Vec<Message> {
@@ -177,6 +250,18 @@ impl BatchConsumer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_split_partitions_without_overlap() {
+        let a: Shard = "0/2".parse().unwrap();
+        let b: Shard = "1/2".parse().unwrap();
+        for p in 0..8 {
+            assert!(a.owns(p) ^ b.owns(p));
+        }
+        assert!((0..8).all(|p| Shard::ALL.owns(p)));
+        assert!("2/2".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+    }
 
     fn message(topic: &str, partition: i32, offset: i64) -> Message {
         Message {

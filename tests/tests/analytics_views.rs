@@ -1,0 +1,329 @@
+//! The analytics views on the DeepSeek-week data: the real-price checks of the sell-off, the news, scores
+//! and app ranks of the demo dataset projected through the live pipeline, and a replay from the event store
+//! that rebuilds every view to exactly what the live path built.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use shockwave_common::Shutdown;
+use shockwave_common::ingest::sink::Summary;
+use shockwave_schemas::Topic;
+use shockwave_tests::{
+    caught_up, eventually, fresh_database, repo_root, settings, start_projector, start_scorer,
+};
+use sqlx::PgPool;
+
+fn data(path: &str) -> String {
+    repo_root()
+        .join("data/deepseek-week")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+async fn ingest_prices(database_url: &str) -> Summary {
+    let config = shockwave_ingest_prices::Config::load(
+        &settings(database_url, &[]),
+        vec![data("market/deepseek-window-daily.csv")],
+    )
+    .unwrap();
+    shockwave_ingest_prices::run(config, Shutdown::new())
+        .await
+        .unwrap()
+}
+
+async fn return_on(pool: &PgPool, ticker: &str, day: &str) -> f64 {
+    sqlx::query_scalar(
+        "SELECT simple_return FROM daily_returns WHERE ticker = $1 AND day = $2::date",
+    )
+    .bind(ticker)
+    .bind(day)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+fn percent(x: f64) -> f64 {
+    (x * 10_000.0).round() / 100.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sell_off_of_27_january_comes_out_of_the_views_as_it_happened() {
+    let (database_url, pool) = fresh_database().await;
+    let projector = start_projector(&database_url).await;
+    assert_eq!(ingest_prices(&database_url).await.published, 285);
+    caught_up(&pool, &projector.group, Topic::Prices).await;
+
+    assert_eq!(
+        percent(return_on(&pool, "NVDA", "2025-01-27").await),
+        -16.97
+    );
+    assert_eq!(
+        percent(return_on(&pool, "AVGO", "2025-01-27").await),
+        -17.40
+    );
+    assert_eq!(percent(return_on(&pool, "^SOX", "2025-01-27").await), -9.15);
+    assert_eq!(percent(return_on(&pool, "NVDA", "2025-01-28").await), 8.93);
+
+    let (market_adjusted, log_return): (f64, f64) = sqlx::query_as(
+        "SELECT a.market_adjusted_return, d.log_return FROM abnormal_returns a JOIN daily_returns d ON d.ticker = a.instrument AND d.day = a.day \
+         WHERE a.instrument = 'NVDA' AND a.benchmark = '^SOX' AND a.day = '2025-01-27'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(percent(market_adjusted), -7.82);
+    assert!((log_return - (118.42f64 / 142.62).ln()).abs() < 1e-12);
+
+    let members: Vec<f64> = sqlx::query_scalar(
+        "SELECT d.simple_return FROM daily_returns d JOIN basket_members m ON m.ticker = d.ticker AND m.basket = 'ai_hardware' WHERE d.day = '2025-01-27'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(members.len(), 10);
+    let basket: f64 = sqlx::query_scalar("SELECT simple_return FROM basket_returns WHERE basket = 'ai_hardware' AND day = '2025-01-27'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        (basket - members.iter().sum::<f64>() / 10.0).abs() < 1e-12,
+        "the basket is the equal-weighted mean"
+    );
+
+    // The market model needs five estimation days: none on the first days, one by the sell-off.
+    let (alpha, n): (Option<f64>, i64) = sqlx::query_as(
+        "SELECT alpha, n_estimation FROM abnormal_returns WHERE instrument = 'NVDA' AND benchmark = 'QQQ' AND day = '2025-01-27'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 8);
+    assert!(alpha.is_some());
+
+    let day = NaiveDate::from_ymd_opt(2025, 1, 27).unwrap();
+    let studies = shockwave_analytics::event_study::event_study(
+        &pool,
+        day,
+        &["NVDA".into(), "basket:ai_hardware".into()],
+        "QQQ",
+    )
+    .await
+    .unwrap();
+    for study in studies {
+        let study = study.unwrap();
+        let day0 = &study.windows[0];
+        assert!(day0.car < -0.05 && day0.t_stat < -2.0, "{study:?}");
+    }
+    projector.stop().await;
+}
+
+/// Every projection and view, as text, in a fixed order.
+async fn dump(pool: &PgPool) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, order) in [
+        ("articles", "article_id"),
+        ("article_scores", "article_id, model_version"),
+        (
+            "article_subjects",
+            "article_id, model_version, subject_kind, subject",
+        ),
+        ("app_ranks", "store, country, chart, app_id, observed_at"),
+        ("price_bars", "ticker, bar_interval, period_start"),
+        ("shock_events", "event_id"),
+        (
+            "sentiment_buckets",
+            "bucket_size, subject_kind, subject, bucket_start",
+        ),
+        ("abnormal_returns", "instrument, benchmark, day"),
+        ("app_ranks_daily", "store, country, chart, app_id, day"),
+    ] {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT t::text FROM {name} t ORDER BY {order}"))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        out.push(format!("{name}: {} rows", rows.len()));
+        out.extend(rows);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() {
+    let (database_url, pool) = fresh_database().await;
+    let projector = start_projector(&database_url).await;
+    let scorer = start_scorer(&database_url).await;
+    let news =
+        shockwave_ingest_news::Config::load(&settings(&database_url, &[]), vec![data("news")])
+            .unwrap();
+    assert_eq!(
+        shockwave_ingest_news::run(news, Shutdown::new())
+            .await
+            .unwrap()
+            .published,
+        129
+    );
+    let ranks = shockwave_ingest_appranks::Config::load(
+        &settings(&database_url, &[]),
+        vec![data("appranks/ranks.csv")],
+    )
+    .unwrap();
+    assert_eq!(
+        shockwave_ingest_appranks::run(ranks, Shutdown::new())
+            .await
+            .unwrap()
+            .published,
+        595
+    );
+    ingest_prices(&database_url).await;
+
+    let demo_sources = "source_name IN ('Harbour Markets Wire', 'Lantern Tech Desk', 'Die Shot Chip Letter', 'Ledger Street Journal', 'Le Fil Éco')";
+    eventually("every demo article scored and projected", Duration::from_secs(240), || {
+        let pool = pool.clone();
+        async move {
+            let scored: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM article_scores s JOIN articles a USING (article_id) WHERE {demo_sources}"
+            ))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (scored == 129).then_some(())
+        }
+    })
+    .await;
+    for topic in [
+        Topic::Articles,
+        Topic::Scores,
+        Topic::AppRanks,
+        Topic::Prices,
+    ] {
+        caught_up(&pool, &projector.group, topic).await;
+    }
+    scorer.stop().await;
+    projector.stop().await;
+
+    // Full-text search in each language.
+    let hits: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM articles WHERE {demo_sources} AND search @@ websearch_to_tsquery('english', 'nvidia record loss')"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(hits >= 1);
+    let french: i64 = sqlx::query_scalar("SELECT count(*) FROM articles WHERE language = 'fr' AND search @@ websearch_to_tsquery('french', 'semi-conducteurs')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(french >= 1);
+
+    // DeepSeek's climb.
+    let climb: Vec<(NaiveDate, i32, Option<i32>)> = sqlx::query_as(
+        "SELECT day, rank, rank_change FROM app_ranks_daily WHERE store = 'apple' AND country = 'us' AND chart = 'top-free' AND app_id = '6737597349' AND day BETWEEN '2025-01-24' AND '2025-01-26' ORDER BY day",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        climb.iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![31, 6, 1]
+    );
+    assert_eq!(climb[1].2, Some(25));
+
+    // The news surge on the weekend of the 25th-26th, against a quiet trailing week.
+    let (count, buzz): (i64, Option<f64>) = sqlx::query_as(
+        "SELECT article_count, buzz FROM sentiment_buckets WHERE bucket_size = 'day' AND subject_kind = 'topic' AND subject = 'ai_efficiency' AND bucket_start = '2025-01-26T00:00:00Z'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(count >= 5, "{count}");
+    assert!(buzz.unwrap() > 2.0, "{buzz:?}");
+
+    let table = shockwave_analytics::lead_lag::lead_lag(
+        &pool,
+        "topic",
+        "ai_efficiency",
+        "basket:ai_hardware",
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(table.len(), 22);
+    assert!(
+        table.iter().any(|r| r.pearson.is_some()),
+        "some lags have enough days"
+    );
+
+    let live = dump(&pool).await;
+    let summary = shockwave_projector::replay::replay(&pool).await.unwrap();
+    assert!(summary.events >= 129 + 129 + 595 + 285);
+    let replayed = dump(&pool).await;
+    assert_eq!(live.len(), replayed.len());
+    for (a, b) in live.iter().zip(&replayed) {
+        assert_eq!(a, b, "replay differs from live");
+    }
+
+    // Re-score history under another version label, compare the versions, switch the views over and back.
+    let projector = start_projector(&database_url).await;
+    let model_dir = repo_root()
+        .join("models/sentiment/v1")
+        .display()
+        .to_string();
+    let mut config = shockwave_scorer::Config::load(&settings(
+        &database_url,
+        &[("SHOCKWAVE_MODEL_DIR", model_dir)],
+    ))
+    .unwrap();
+    config.model_version = "1-rescored".into();
+    let rescored = shockwave_scorer::rescore::rescore(config, Shutdown::new())
+        .await
+        .unwrap();
+    assert!(rescored >= 129);
+    let differences = eventually("the second version projected", Duration::from_secs(120), || {
+        let pool = pool.clone();
+        async move {
+            let rows: Vec<(f64, bool)> = sqlx::query_as(&format!(
+                "SELECT d.score_difference, d.label_changed FROM model_score_differences d JOIN articles a USING (article_id) \
+                 WHERE {demo_sources} AND d.version_a = '1' AND d.version_b = '1-rescored'"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            (rows.len() == 129).then_some(rows)
+        }
+    })
+    .await;
+    assert!(
+        differences.iter().all(|(d, _)| d.abs() < 1e-3),
+        "same weights, same scores up to batching"
+    );
+    let day_buckets = "SELECT t::text FROM sentiment_buckets t WHERE bucket_size = 'day' ORDER BY subject_kind, subject, bucket_start";
+    let before: Vec<String> = sqlx::query_scalar(day_buckets)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    shockwave_projector::active_model::activate(&pool, "1-rescored")
+        .await
+        .unwrap();
+    assert_eq!(
+        shockwave_projector::active_model::active(&pool)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1-rescored")
+    );
+    let after: Vec<String> = sqlx::query_scalar(day_buckets)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(before.len(), after.len());
+    assert!(
+        shockwave_projector::active_model::activate(&pool, "9-missing")
+            .await
+            .is_err(),
+        "a version without scores cannot be activated"
+    );
+    shockwave_projector::active_model::activate(&pool, "1")
+        .await
+        .unwrap();
+    projector.stop().await;
+}
