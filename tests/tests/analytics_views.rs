@@ -183,7 +183,7 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         let pool = pool.clone();
         async move {
             let scored: i64 = sqlx::query_scalar(&format!(
-                "SELECT count(*) FROM article_scores s JOIN articles a USING (article_id) WHERE {demo_sources}"
+                "SELECT count(*) FROM article_scores s JOIN articles a USING (article_id) WHERE {demo_sources} AND s.model_version = '1'"
             ))
             .fetch_one(&pool)
             .await

@@ -42,7 +42,7 @@ impl Config {
                 "SHOCKWAVE_PROJECTOR_GROUP",
                 "shockwave-projector".to_string(),
             )?,
-            max_batch: settings.checked("SHOCKWAVE_PROJECTOR_MAX_BATCH", 5000, |n: &usize| {
+            max_batch: settings.checked("SHOCKWAVE_PROJECTOR_MAX_BATCH", 20_000, |n: &usize| {
                 if (1..=100_000).contains(n) {
                     Ok(())
                 } else {

@@ -1,5 +1,6 @@
 //! `projector`: consumes every topic and keeps Postgres (event store, projections, offsets) in step.
-//! `projector replay` rebuilds every projection from the event store and exits; `projector activate-model V`
+//! `projector replay` rebuilds every projection from the event store and exits (`replay --from-kafka` empties
+//! the store and projects every topic again from offset 0, then keeps running); `projector activate-model V`
 //! switches the model version the views use.
 
 use std::time::Duration;
@@ -36,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(other) => anyhow::bail!(
-            "unknown command `{other}`; usage: projector [replay | activate-model VERSION]"
+            "unknown command `{other}`; usage: projector [replay [--from-kafka] | activate-model VERSION]"
         ),
     }
 }

@@ -54,3 +54,23 @@ pub async fn replay(pool: &PgPool) -> anyhow::Result<ReplaySummary> {
     tx.commit().await?;
     Ok(summary)
 }
+
+/// Prepares a rebuild from Kafka: empties the projections, the event store and the dead letters, and forgets
+/// this consumer's stored offsets, so the next run reads every topic from offset 0. Only as complete as the
+/// topics' retention allows.
+pub async fn reset_for_kafka_replay(pool: &PgPool, consumer: &str) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!(
+        "TRUNCATE {}, event_store, dead_letters",
+        projections::TABLES.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await
+    .context("emptying the store")?;
+    sqlx::query("DELETE FROM consumer_offsets WHERE consumer = $1")
+        .bind(consumer)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

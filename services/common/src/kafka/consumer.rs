@@ -186,22 +186,31 @@ impl BatchConsumer {
         batch
     }
 
-    fn commit(&self, batch: &[Message]) -> Result<(), KafkaError> {
+    /// Commits a batch's offsets. Asynchronous while running (the work is durable already, and a lost commit
+    /// only means a harmless redelivery); synchronous for the last batch before stopping.
+    fn commit(&self, offsets: &[(String, i32, i64)], mode: CommitMode) -> Result<(), KafkaError> {
         let mut list = TopicPartitionList::new();
-        for (topic, partition, offset) in next_offsets(batch) {
-            list.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
+        for (topic, partition, offset) in offsets {
+            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
         }
-        self.consumer.commit(&list, CommitMode::Sync)?;
+        self.consumer.commit(&list, mode)?;
         Ok(())
     }
 
     /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first.
     pub async fn run<H: BatchHandler>(&self, handler: &mut H, shutdown: &Shutdown) {
         let group = self.settings.group_id.as_str();
+        let mut last_async: Option<Vec<(String, i32, i64)>> = None;
         loop {
             let batch = self.next_batch(shutdown).await;
             if batch.is_empty() {
                 if shutdown.is_triggered() {
+                    // Make sure the last asynchronous commit is in before stopping.
+                    if let Some(last) = last_async.take()
+                        && let Err(error) = self.commit(&last, CommitMode::Sync)
+                    {
+                        tracing::warn!(%error, consumer = group, "final offset commit failed; last batch may be redelivered");
+                    }
                     break;
                 }
                 continue;
@@ -229,10 +238,17 @@ impl BatchConsumer {
                     }
                 }
             }
-            if let Err(error) = self.commit(&batch) {
+            let mode = if shutdown.is_triggered() {
+                CommitMode::Sync
+            } else {
+                CommitMode::Async
+            };
+            let offsets = next_offsets(&batch);
+            if let Err(error) = self.commit(&offsets, mode) {
                 // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
                 tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
             }
+            last_async = matches!(mode, CommitMode::Async).then_some(offsets);
             for m in &batch {
                 EVENTS_CONSUMED.with_label_values(&[group, &m.topic]).inc();
             }

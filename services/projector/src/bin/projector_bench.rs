@@ -1,0 +1,305 @@
+//! Projector throughput on 1,000,000 synthetic events of mixed types (40 % price bars, 30 % articles, 20 %
+//! scores of those articles, 10 % app ranks), against the ceiling of this Postgres: a plain `COPY` of the same
+//! rows (event store and projections) into an empty schema. Also times a replay into fresh projections.
+//! Run by `bench/projector.sh` on a broker of its own; prints one line per figure.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use shockwave_common::config::Settings;
+use shockwave_common::kafka::admin::{ensure_topics, high_watermarks};
+use shockwave_common::kafka::producer::EventProducer;
+use shockwave_common::{Shutdown, db};
+use shockwave_schemas::{
+    AppRankObserved, AppStore, ArticlePublished, ArticleScored, BarInterval, ChunkScore, Event,
+    ModelLineage, Payload, PriceBarClosed, SentimentLabel, SentimentProbabilities, TickerRelevance,
+    Topic, TopicConfidence, ids,
+};
+use sqlx::PgPool;
+
+const TOTAL: usize = 1_000_000;
+/// Tables in dependency order, as the COPY ceiling loads them.
+const TABLES: [&str; 7] = [
+    "event_store",
+    "price_bars",
+    "articles",
+    "article_scores",
+    "article_subjects",
+    "app_ranks",
+    "consumer_offsets",
+];
+
+fn generate(run: &str) -> Vec<Event> {
+    let now = Utc::now();
+    let start = Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap();
+    let (bars, articles, ranks) = (TOTAL * 4 / 10, TOTAL * 3 / 10, TOTAL / 10);
+    let scores = TOTAL - bars - articles - ranks;
+    let mut out = Vec::with_capacity(TOTAL);
+    for i in 0..bars {
+        let (ticker, day) = (format!("B{}-{}", run, i % 1000), i / 1000);
+        let period_start = start + chrono::Days::new(day as u64);
+        let c = 50.0 + (i % 997) as f64 / 10.0;
+        let bar = PriceBarClosed {
+            ticker: ticker.clone(),
+            interval: BarInterval::OneDay,
+            period_start,
+            open: c,
+            high: c + 1.0,
+            low: c - 1.0,
+            close: c,
+            volume: Some(i as u64),
+        };
+        let id = ids::event_id(&["PriceBarClosed", &ticker, "1d", &period_start.to_rfc3339()]);
+        out.push(Event::new(
+            id,
+            "bench",
+            period_start,
+            now,
+            ticker,
+            Payload::PriceBarClosed(bar),
+        ));
+    }
+    let mut article_ids = Vec::with_capacity(articles);
+    for i in 0..articles {
+        let url = format!("https://bench.example/{run}/{i}");
+        let id = ids::event_id(&["ArticlePublished", &url]);
+        let at = start + chrono::Duration::minutes(i as i64);
+        let article = ArticlePublished {
+            canonical_url: url,
+            title: format!("Chip makers report results number {i}"),
+            body: "Shares of several semiconductor companies moved after quarterly figures and guidance for the year.".into(),
+            language: "en".into(),
+            published_at_estimated: false,
+            feed_id: "bench".into(),
+            source_name: "Bench Wire".into(),
+            topic_hints: vec![],
+            published_at: at,
+        };
+        article_ids.push((id, at));
+        out.push(Event::new(
+            id,
+            "bench",
+            at,
+            now,
+            id.to_string(),
+            Payload::ArticlePublished(article),
+        ));
+    }
+    for (i, (article, at)) in article_ids.iter().take(scores).enumerate() {
+        let score = ArticleScored {
+            article_event_id: *article,
+            model: ModelLineage {
+                name: "bench".into(),
+                version: "1".into(),
+                sha256: "0".repeat(64),
+            },
+            label: SentimentLabel::Neutral,
+            probabilities: SentimentProbabilities {
+                negative: 0.2,
+                neutral: 0.6,
+                positive: 0.2,
+            },
+            score: 0.0,
+            topics: vec![TopicConfidence {
+                topic: "ai_capex".into(),
+                confidence: 0.5 + (i % 5) as f64 / 10.0,
+            }],
+            tickers: vec![TickerRelevance {
+                ticker: "NVDA".into(),
+                reason: "mentioned".into(),
+            }],
+            chunks: vec![ChunkScore {
+                index: 0,
+                weight: 2.0,
+                score: 0.0,
+            }],
+        };
+        let id = ids::event_id(&["ArticleScored", &article.to_string(), "1"]);
+        out.push(Event::new(
+            id,
+            "bench",
+            *at,
+            now,
+            article.to_string(),
+            Payload::ArticleScored(score),
+        ));
+    }
+    for i in 0..ranks {
+        let observed_at = start + chrono::Duration::hours(i as i64 / 100);
+        let rank = AppRankObserved {
+            store: AppStore::Apple,
+            country: "us".into(),
+            chart: "top-free".into(),
+            rank: (i % 100) as u32 + 1,
+            app_id: format!("{run}-app-{}", i % 100),
+            app_name: format!("App {}", i % 100),
+            developer: None,
+            observed_at,
+        };
+        let id = ids::event_id(&[
+            "AppRankObserved",
+            "apple",
+            "us",
+            "top-free",
+            &rank.app_id,
+            &observed_at.to_rfc3339(),
+        ]);
+        out.push(Event::new(
+            id,
+            "bench",
+            observed_at,
+            now,
+            rank.app_id.clone(),
+            Payload::AppRankObserved(rank),
+        ));
+    }
+    out
+}
+
+async fn fresh(server: &str, name: &str) -> anyhow::Result<PgPool> {
+    let admin = PgPool::connect(&format!("{server}/postgres")).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await?;
+    Ok(db::connect_and_migrate(&format!("{server}/{name}"), 4, Duration::from_secs(30)).await?)
+}
+
+async fn caught_up(pool: &PgPool, brokers: &str, group: &str) -> anyhow::Result<bool> {
+    for topic in [
+        Topic::Prices,
+        Topic::Articles,
+        Topic::Scores,
+        Topic::AppRanks,
+    ] {
+        let ends = high_watermarks(brokers.into(), topic).await?;
+        let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
+            .bind(group)
+            .bind(topic.name())
+            .fetch_all(pool)
+            .await?;
+        if !ends
+            .iter()
+            .all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end))
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Copies every table out of `from` and times loading the same rows into the empty schema of `into`.
+async fn copy_ceiling(from: &PgPool, into: &PgPool) -> anyhow::Result<(Duration, u64)> {
+    use futures::TryStreamExt;
+    let mut dumps = Vec::new();
+    for table in TABLES {
+        let mut conn = from.acquire().await?;
+        let chunks: Vec<bytes::Bytes> = conn
+            .copy_out_raw(&format!("COPY {table} TO STDOUT"))
+            .await?
+            .try_collect()
+            .await?;
+        dumps.push((table, chunks));
+    }
+    let mut rows = 0u64;
+    let started = Instant::now();
+    let mut conn = into.acquire().await?;
+    for (table, chunks) in &dumps {
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {table} FROM STDIN"))
+            .await?;
+        for chunk in chunks {
+            copy.send(chunk.as_ref()).await?;
+        }
+        rows += copy.finish().await?;
+    }
+    Ok((started.elapsed(), rows))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let brokers = std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:19094".into());
+    let database = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/shockwave".into());
+    let server = database
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_string())
+        .unwrap_or(database);
+    let run = format!("{}", std::process::id());
+
+    ensure_topics(&brokers, &Topic::ALL, 4, 1).await?;
+    let events = generate(&run);
+    let producer = EventProducer::new(&brokers)?;
+    let published = Instant::now();
+    for chunk in events.chunks(20_000) {
+        producer.publish_all(chunk).await?;
+    }
+    producer.flush(Duration::from_secs(120))?;
+    println!(
+        "published {} events in {:.1} s (not part of the figures)",
+        events.len(),
+        published.elapsed().as_secs_f64()
+    );
+    drop(events);
+
+    let live = fresh(&server, "sw_bench_projector").await?;
+    let group = format!("bench-{run}");
+    let settings = Settings::from_map(
+        [
+            ("SHOCKWAVE_KAFKA_BROKERS", brokers.clone()),
+            (
+                "SHOCKWAVE_DATABASE_URL",
+                format!("{server}/sw_bench_projector"),
+            ),
+            ("SHOCKWAVE_ADMIN_ADDR", "127.0.0.1:0".to_string()),
+            ("SHOCKWAVE_PROJECTOR_GROUP", group.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    );
+    let config = shockwave_projector::Config::load(&settings)?;
+    let shutdown = Shutdown::new();
+    let started = Instant::now();
+    let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
+    while !caught_up(&live, &brokers, &group).await? {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let projected = started.elapsed();
+    shutdown.trigger();
+    task.await??;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM event_store")
+        .fetch_one(&live)
+        .await?;
+    println!(
+        "projector: {stored} events in {:.1} s = {:.0} events/s (from Kafka to committed projections)",
+        projected.as_secs_f64(),
+        stored as f64 / projected.as_secs_f64()
+    );
+
+    let replay_started = Instant::now();
+    let replayed = shockwave_projector::replay::replay(&live).await?;
+    let replay_time = replay_started.elapsed();
+    println!(
+        "replay: {} events into fresh projections in {:.1} s = {:.0} events/s",
+        replayed.events,
+        replay_time.as_secs_f64(),
+        replayed.events as f64 / replay_time.as_secs_f64()
+    );
+
+    let ceiling = fresh(&server, "sw_bench_copy").await?;
+    let (copy_time, rows) = copy_ceiling(&live, &ceiling).await?;
+    let copy_rate = stored as f64 / copy_time.as_secs_f64();
+    println!(
+        "plain COPY of the same rows ({rows} rows over {} tables): {:.1} s = {copy_rate:.0} events/s",
+        TABLES.len(),
+        copy_time.as_secs_f64()
+    );
+    println!(
+        "projector / COPY ceiling: {:.0} %",
+        100.0 * (stored as f64 / projected.as_secs_f64()) / copy_rate
+    );
+    Ok(())
+}
