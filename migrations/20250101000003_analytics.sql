@@ -125,8 +125,8 @@ CREATE VIEW basket_returns AS
 SELECT m.basket,
        r.day,
        max(r.closes_at) AS closes_at,
-       avg(r.simple_return) AS simple_return,
-       ln(1 + avg(r.simple_return)) AS log_return,
+       avg(r.simple_return ORDER BY r.ticker) AS simple_return,
+       ln(1 + avg(r.simple_return ORDER BY r.ticker)) AS log_return,
        count(*) AS members
 FROM daily_returns r
 JOIN basket_members m ON m.ticker = r.ticker
@@ -178,6 +178,9 @@ JOIN article_scores sc ON sc.article_id = s.article_id AND sc.model_version = s.
 JOIN articles a ON a.article_id = s.article_id
 WHERE s.subject_kind = 'ticker' OR s.weight >= 0.5;
 
+-- Floating-point sums depend on the order of their terms, so every average over rows of a table is taken in
+-- a fixed order: the views then give the same bits whatever order the rows were written in (replay = live).
+
 -- Sentiment per subject and bucket (minute, hour, day; UTC): mean score, shares, count, and buzz = count over
 -- the trailing 7-day mean count per bucket of that size (null when the trailing week had no article).
 CREATE VIEW sentiment_buckets AS
@@ -185,7 +188,7 @@ WITH sizes(bucket_size, per_week) AS (VALUES ('minute', 10080.0::float8), ('hour
 counted AS (
     SELECT z.bucket_size, z.per_week, s.subject_kind, s.subject,
            date_trunc(z.bucket_size, s.published_at, 'UTC') AS bucket_start,
-           avg(s.score) AS mean_score,
+           avg(s.score ORDER BY s.article_id) AS mean_score,
            avg((s.label = 'positive')::int)::float8 AS positive_share,
            avg((s.label = 'negative')::int)::float8 AS negative_share,
            count(*) AS article_count

@@ -128,7 +128,7 @@ impl Running {
     /// Triggers shutdown and waits for the service to drain and stop cleanly.
     pub async fn stop(self) {
         self.shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(30), self.task)
+        tokio::time::timeout(Duration::from_secs(90), self.task)
             .await
             .expect("service drains on shutdown")
             .expect("service task")

@@ -1,17 +1,23 @@
 //! The analytics views on the DeepSeek-week data: the real-price checks of the sell-off, the news, scores
-//! and app ranks of the demo dataset projected through the live pipeline, and a replay from the event store
-//! that rebuilds every view to exactly what the live path built.
+//! and app ranks of the demo dataset projected through the live pipeline, a replay from the event store
+//! that rebuilds every view to exactly what the live path built, and the shock detectors replayed over the
+//! scored week (the DeepSeek shock must come before the US open on Monday 27 January, 14:30 UTC).
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use shockwave_alerter::detector::{Detector, DetectorConfig, Observation};
 use shockwave_common::Shutdown;
 use shockwave_common::ingest::sink::Summary;
 use shockwave_schemas::Topic;
+use shockwave_schemas::{Direction, ShockStatus, SubjectKind};
 use shockwave_tests::{
     caught_up, eventually, fresh_database, repo_root, settings, start_projector, start_scorer,
 };
 use sqlx::PgPool;
+use uuid::Uuid;
 
 fn data(path: &str) -> String {
     repo_root()
@@ -253,6 +259,8 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         "some lags have enough days"
     );
 
+    detect_shocks(&pool, demo_sources).await;
+
     let live = dump(&pool).await;
     let summary = shockwave_projector::replay::replay(&pool).await.unwrap();
     assert!(summary.events >= 129 + 129 + 595 + 285);
@@ -326,4 +334,85 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         .await
         .unwrap();
     projector.stop().await;
+}
+
+/// Replays the scored demo week through a daily and an hourly detector per subject, in time order.
+async fn detect_shocks(pool: &PgPool, demo_sources: &str) {
+    let rows: Vec<(String, String, DateTime<Utc>, f64, Uuid, String)> = sqlx::query_as(&format!(
+        "SELECT s.subject_kind, s.subject, s.published_at, s.score, s.article_id, a.title FROM active_article_subjects s \
+         JOIN articles a USING (article_id) WHERE a.{demo_sources} ORDER BY s.published_at, s.article_id"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut detectors: BTreeMap<(String, String, &str), Detector> = BTreeMap::new();
+    let mut raised = Vec::new();
+    for (kind, subject, at, score, article_id, title) in rows {
+        for (resolution, config) in [
+            ("daily", DetectorConfig::daily()),
+            ("hourly", DetectorConfig::hourly()),
+        ] {
+            let subject_kind = if kind == "topic" {
+                SubjectKind::Topic
+            } else {
+                SubjectKind::Ticker
+            };
+            let detector = detectors
+                .entry((kind.clone(), subject.clone(), resolution))
+                .or_insert_with(|| {
+                    Detector::new(subject_kind, &subject, vec![], resolution, config)
+                });
+            let observation = Observation {
+                at,
+                score,
+                article_id,
+                title: title.clone(),
+            };
+            raised.extend(
+                detector
+                    .observe(observation)
+                    .into_iter()
+                    .filter(|e| e.status == ShockStatus::Open),
+            );
+        }
+    }
+    for shock in &raised {
+        println!(
+            "shock {} {:?} {} {:?} {} z={:.1} n={}",
+            shock.window_end,
+            shock.subject_kind,
+            shock.subject,
+            shock.direction,
+            shock.statistic,
+            shock.magnitude,
+            shock.article_count
+        );
+    }
+    let open_bell = Utc.with_ymd_and_hms(2025, 1, 27, 14, 30, 0).unwrap();
+    let deepseek = raised
+        .iter()
+        .filter(|s| s.subject == "ai_efficiency" && s.direction == Direction::Negative)
+        .map(|s| s.window_end)
+        .min()
+        .expect("a negative ai_efficiency shock");
+    assert!(
+        deepseek <= open_bell,
+        "raised at {deepseek}, after the open"
+    );
+    println!(
+        "DeepSeek shock raised at {deepseek}, {} minutes before the US open",
+        (open_bell - deepseek).num_minutes()
+    );
+    let (episode_start, episode_end) = (
+        Utc.with_ymd_and_hms(2025, 1, 24, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2025, 2, 1, 0, 0, 0).unwrap(),
+    );
+    let quiet: Vec<_> = raised
+        .iter()
+        .filter(|s| s.window_end < episode_start || s.window_end >= episode_end)
+        .collect();
+    assert!(
+        quiet.len() <= 2,
+        "too many alerts in quiet periods: {quiet:?}"
+    );
 }

@@ -8,15 +8,13 @@ pub mod rank_event;
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::Utc;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::ingest::fetch::FetchPolicy;
 use shockwave_common::ingest::mode::{self, Mode};
-use shockwave_common::ingest::poll;
-use shockwave_common::ingest::replay::ReplayClock;
 use shockwave_common::ingest::sink::{IngestSink, Summary};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_common::ingest::{files, poll};
+use shockwave_common::{CommonConfig, Shutdown};
 use shockwave_schemas::Topic;
 
 pub const STAGE: &str = "ingest-appranks";
@@ -46,45 +44,33 @@ pub async fn ingest_files(
     speed: Option<f64>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    let files = mode::expand(paths, &["csv", "json"]).context("listing input folders")?;
-    let mut events = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let location = file.display().to_string();
-        let is_json = file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let converted = if is_json {
-            let chart = apple_feed::Chart {
-                country: "us".into(),
-                chart: "top-free".into(),
-            };
-            apple_feed::convert(&bytes, &chart, &location, Utc::now())
-        } else {
-            csv_history::convert(&bytes, &location, Utc::now())
-        };
-        tracing::info!(file = %location, ranks = converted.events.len(), rejected = converted.rejects.len(), "file read");
-        sink.reject_all(&converted.rejects).await?;
-        events.extend(converted.events);
-    }
-    let mut clock = ReplayClock::new(speed);
-    sink.publish_paced(events, &mut clock, shutdown).await?;
-    Ok(())
+    files::ingest(
+        sink,
+        paths,
+        &["csv", "json"],
+        speed,
+        shutdown,
+        |file, bytes, location| {
+            if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                let chart = apple_feed::Chart {
+                    country: "us".into(),
+                    chart: "top-free".into(),
+                };
+                apple_feed::convert(bytes, &chart, location, Utc::now())
+            } else {
+                csv_history::convert(bytes, location, Utc::now())
+            }
+        },
+    )
+    .await
 }
 
+/// Ingests the files once (then flushes and returns) or polls the configured charts until shutdown.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let readiness = admin_server::Readiness::new().with(
-        "kafka",
-        admin_server::kafka_check(config.common.kafka_brokers.clone()),
-    );
-    let producer = service::start(
-        &config.common,
-        readiness,
-        &[Topic::AppRanks, Topic::DeadLetters],
-        &shutdown,
-    )
-    .await?;
-    let mut sink = IngestSink::new(producer, STAGE);
+    let mut sink = files::start(&config.common, STAGE, Topic::AppRanks, &shutdown).await?;
     match &config.mode {
         Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
         Mode::Poll { config: charts } => {
@@ -99,6 +85,5 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
             .await?;
         }
     }
-    sink.producer().flush(std::time::Duration::from_secs(30))?;
-    Ok(sink.summary().clone())
+    files::finish(sink)
 }

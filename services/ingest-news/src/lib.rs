@@ -13,15 +13,14 @@ pub mod normalize;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use chrono::Utc;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::ingest::fetch::FetchPolicy;
+use shockwave_common::ingest::files;
 use shockwave_common::ingest::mode::{self, Mode};
 use shockwave_common::ingest::poll::{self, Converted, PollTarget};
-use shockwave_common::ingest::replay::ReplayClock;
 use shockwave_common::ingest::sink::{IngestSink, Summary};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_common::{CommonConfig, Shutdown};
 use shockwave_schemas::Topic;
 
 use crate::feeds_config::FeedConfig;
@@ -124,39 +123,26 @@ pub async fn ingest_files(
     speed: Option<f64>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    let files = mode::expand(paths, &EXTENSIONS).context("listing input folders")?;
-    let mut events = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let location = file.display().to_string();
-        let converted = if is_archive(&file) {
-            convert_archive(&bytes, &location)
-        } else {
-            convert_feed(&bytes, None, &location, None)
-        };
-        tracing::info!(file = %location, articles = converted.events.len(), rejected = converted.rejects.len(), "file read");
-        sink.reject_all(&converted.rejects).await?;
-        events.extend(converted.events);
-    }
-    let mut clock = ReplayClock::new(speed);
-    sink.publish_paced(events, &mut clock, shutdown).await?;
-    Ok(())
+    files::ingest(
+        sink,
+        paths,
+        &EXTENSIONS,
+        speed,
+        shutdown,
+        |file, bytes, location| {
+            if is_archive(file) {
+                convert_archive(bytes, location)
+            } else {
+                convert_feed(bytes, None, location, None)
+            }
+        },
+    )
+    .await
 }
 
 /// Runs the configured mode until done (files) or shutdown (polling).
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let readiness = admin_server::Readiness::new().with(
-        "kafka",
-        admin_server::kafka_check(config.common.kafka_brokers.clone()),
-    );
-    let producer = service::start(
-        &config.common,
-        readiness,
-        &[Topic::Articles, Topic::DeadLetters],
-        &shutdown,
-    )
-    .await?;
-    let mut sink = IngestSink::new(producer, STAGE);
+    let mut sink = files::start(&config.common, STAGE, Topic::Articles, &shutdown).await?;
     match &config.mode {
         Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
         Mode::Poll { config: feeds } => {
@@ -173,8 +159,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
             .await?;
         }
     }
-    sink.producer().flush(std::time::Duration::from_secs(30))?;
-    Ok(sink.summary().clone())
+    files::finish(sink)
 }
 
 impl PollTarget for FeedConfig {

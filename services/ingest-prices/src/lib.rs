@@ -11,13 +11,13 @@ pub mod poller;
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::ingest::fetch::FetchPolicy;
+use shockwave_common::ingest::files;
 use shockwave_common::ingest::mode::{self, Mode};
-use shockwave_common::ingest::replay::ReplayClock;
+use shockwave_common::ingest::poll::Converted;
 use shockwave_common::ingest::sink::{IngestSink, Reject};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_common::{CommonConfig, Shutdown};
 use shockwave_schemas::{BarInterval, Topic};
 
 pub use shockwave_common::ingest::sink::Summary;
@@ -82,52 +82,34 @@ pub async fn ingest_files(
     speed: Option<f64>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    let files = mode::expand(paths, &["csv"]).context("listing input folders")?;
-    let mut events = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let name = file.display().to_string();
-        let parsed = csv_bars::parse(&bytes, interval);
-        let rejects: Vec<Reject> = parsed
-            .bad_rows
-            .iter()
-            .map(|bad| {
-                Reject::new(
-                    "csv_row",
-                    bad.reason.clone(),
-                    format!("{name}:{}", bad.line),
-                    &bad.raw,
-                )
-            })
-            .collect();
-        tracing::info!(file = %name, bars = parsed.bars.len(), bad_rows = rejects.len(), "file read");
-        sink.reject_all(&rejects).await?;
-        events.extend(
-            parsed
+    files::ingest(sink, paths, &["csv"], speed, shutdown, |_, bytes, name| {
+        let parsed = csv_bars::parse(bytes, interval);
+        Converted {
+            events: parsed
                 .bars
                 .iter()
-                .map(|bar| csv_bars::to_event(bar, "ingest-prices:csv")),
-        );
-    }
-    let mut clock = ReplayClock::new(speed);
-    sink.publish_paced(events, &mut clock, shutdown).await?;
-    Ok(())
+                .map(|bar| csv_bars::to_event(bar, "ingest-prices:csv"))
+                .collect(),
+            rejects: parsed
+                .bad_rows
+                .iter()
+                .map(|bad| {
+                    Reject::new(
+                        "csv_row",
+                        bad.reason.clone(),
+                        format!("{name}:{}", bad.line),
+                        &bad.raw,
+                    )
+                })
+                .collect(),
+        }
+    })
+    .await
 }
 
 /// Ingests the files once (then flushes and returns) or polls until shutdown.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let readiness = admin_server::Readiness::new().with(
-        "kafka",
-        admin_server::kafka_check(config.common.kafka_brokers.clone()),
-    );
-    let producer = service::start(
-        &config.common,
-        readiness,
-        &[Topic::Prices, Topic::DeadLetters],
-        &shutdown,
-    )
-    .await?;
-    let mut sink = IngestSink::new(producer, STAGE);
+    let mut sink = files::start(&config.common, STAGE, Topic::Prices, &shutdown).await?;
     match &config.mode {
         Mode::Files { paths, speed } => {
             ingest_files(&mut sink, paths, config.interval, *speed, &shutdown).await?
@@ -144,6 +126,5 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
             .await?;
         }
     }
-    sink.producer().flush(std::time::Duration::from_secs(30))?;
-    Ok(sink.summary().clone())
+    files::finish(sink)
 }

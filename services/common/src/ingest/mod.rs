@@ -2,6 +2,7 @@
 //! publishes events and dead-letters rejects while counting both.
 
 pub mod fetch;
+pub mod files;
 pub mod mode;
 pub mod poll;
 pub mod replay;

@@ -92,6 +92,9 @@ impl std::str::FromStr for Shard {
 pub struct BatchConsumer {
     consumer: StreamConsumer,
     settings: ConsumerSettings,
+    /// How offsets are committed to Kafka: synchronously when Kafka's offsets are the ones that count (group
+    /// consumers), asynchronously when the handler stores its own (self-assigned consumers).
+    commit_mode: CommitMode,
 }
 
 impl BatchConsumer {
@@ -128,7 +131,11 @@ impl BatchConsumer {
             "partitions assigned from stored offsets"
         );
         consumer.assign(&assignment)?;
-        Ok(BatchConsumer { consumer, settings })
+        Ok(BatchConsumer {
+            consumer,
+            settings,
+            commit_mode: CommitMode::Async,
+        })
     }
 
     /// Joins the consumer group and lets its coordinator share the partitions.
@@ -136,7 +143,11 @@ impl BatchConsumer {
         let consumer = Self::client(&settings)?;
         let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
-        Ok(BatchConsumer { consumer, settings })
+        Ok(BatchConsumer {
+            consumer,
+            settings,
+            commit_mode: CommitMode::Sync,
+        })
     }
 
     fn client(settings: &ConsumerSettings) -> Result<StreamConsumer, KafkaError> {
@@ -186,8 +197,7 @@ impl BatchConsumer {
         batch
     }
 
-    /// Commits a batch's offsets. Asynchronous while running (the work is durable already, and a lost commit
-    /// only means a harmless redelivery); synchronous for the last batch before stopping.
+    /// Commits a batch's offsets to Kafka.
     fn commit(&self, offsets: &[(String, i32, i64)], mode: CommitMode) -> Result<(), KafkaError> {
         let mut list = TopicPartitionList::new();
         for (topic, partition, offset) in offsets {
@@ -200,17 +210,10 @@ impl BatchConsumer {
     /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first.
     pub async fn run<H: BatchHandler>(&self, handler: &mut H, shutdown: &Shutdown) {
         let group = self.settings.group_id.as_str();
-        let mut last_async: Option<Vec<(String, i32, i64)>> = None;
         loop {
             let batch = self.next_batch(shutdown).await;
             if batch.is_empty() {
                 if shutdown.is_triggered() {
-                    // Make sure the last asynchronous commit is in before stopping.
-                    if let Some(last) = last_async.take()
-                        && let Err(error) = self.commit(&last, CommitMode::Sync)
-                    {
-                        tracing::warn!(%error, consumer = group, "final offset commit failed; last batch may be redelivered");
-                    }
                     break;
                 }
                 continue;
@@ -238,17 +241,10 @@ impl BatchConsumer {
                     }
                 }
             }
-            let mode = if shutdown.is_triggered() {
-                CommitMode::Sync
-            } else {
-                CommitMode::Async
-            };
-            let offsets = next_offsets(&batch);
-            if let Err(error) = self.commit(&offsets, mode) {
+            if let Err(error) = self.commit(&next_offsets(&batch), self.commit_mode) {
                 // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
                 tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
             }
-            last_async = matches!(mode, CommitMode::Async).then_some(offsets);
             for m in &batch {
                 EVENTS_CONSUMED.with_label_values(&[group, &m.topic]).inc();
             }

@@ -1,0 +1,61 @@
+//! What every ingestor does with files, and how it starts and stops: expand folders, read each file through
+//! the ingestor's converter, dead-letter its rejects, then publish all its events in time order (paced by
+//! the replay clock when a speed is given); start with the admin endpoints and topics, end with a flush.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use shockwave_schemas::Topic;
+
+use super::mode;
+use super::poll::Converted;
+use super::replay::ReplayClock;
+use super::sink::{IngestSink, Summary};
+use crate::{CommonConfig, Shutdown, admin, service};
+
+/// Serves the admin endpoints (ready when Kafka is), creates `topic` and the dead-letter topic, and returns
+/// the sink for `stage`.
+pub async fn start(
+    common: &CommonConfig,
+    stage: &'static str,
+    topic: Topic,
+    shutdown: &Shutdown,
+) -> anyhow::Result<IngestSink> {
+    let readiness =
+        admin::Readiness::new().with("kafka", admin::kafka_check(common.kafka_brokers.clone()));
+    let producer =
+        service::start(common, readiness, &[topic, Topic::DeadLetters], shutdown).await?;
+    Ok(IngestSink::new(producer, stage))
+}
+
+/// Waits for everything in flight, then returns what the sink did.
+pub fn finish(sink: IngestSink) -> anyhow::Result<Summary> {
+    sink.producer().flush(Duration::from_secs(30))?;
+    Ok(sink.summary().clone())
+}
+
+/// Reads `paths` (folders expanded to their files with one of `extensions`) through `convert` (file, bytes,
+/// location) and publishes the events, paced by `speed` when given.
+pub async fn ingest(
+    sink: &mut IngestSink,
+    paths: &[PathBuf],
+    extensions: &[&str],
+    speed: Option<f64>,
+    shutdown: &Shutdown,
+    convert: impl Fn(&Path, &[u8], &str) -> Converted,
+) -> anyhow::Result<()> {
+    let files = mode::expand(paths, extensions).context("listing input folders")?;
+    let mut events = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let location = file.display().to_string();
+        let converted = convert(&file, &bytes, &location);
+        tracing::info!(file = %location, events = converted.events.len(), rejected = converted.rejects.len(), "file read");
+        sink.reject_all(&converted.rejects).await?;
+        events.extend(converted.events);
+    }
+    let mut clock = ReplayClock::new(speed);
+    sink.publish_paced(events, &mut clock, shutdown).await?;
+    Ok(())
+}
