@@ -50,6 +50,15 @@ for name in "${SERVICES[@]}"; do
   start "$name" "$name"
 done
 trap 'echo; stop_services; exit 130' INT TERM
+sleep 2
+for name in "${SERVICES[@]}"; do
+  if ! kill -0 "$(cat "$state/$name.pid" 2>/dev/null)" 2>/dev/null; then
+    echo "[demo] $name stopped at start-up; the end of .stack/logs/$name.log:" >&2
+    grep -v '^ *[0-9]*: \|^ *at ' "$state/logs/$name.log" | tail -5 >&2
+    stop_services
+    exit 1
+  fi
+done
 
 echo "[demo] replaying $DATA at $SPEED (news, app ranks and prices in parallel)"
 "$bin/ingest-news" --replay-speed "$SPEED" "$DATA/news" 2>&1 | sed 's/^/[ingest-news] /' &
@@ -68,6 +77,10 @@ for _ in $(seq 1 150); do
   fi
   sleep 0.2
 done
+if [ -z "${body:-}" ]; then
+  echo "[demo] the API did not return NVDA's bars within 30 s; see .stack/logs/projector.log and api.log" >&2
+  exit 1
+fi
 echo
 echo "[demo] NVDA around the DeepSeek Monday, from the API:"
 python3 - "$body" <<'PY'
