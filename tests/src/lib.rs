@@ -94,15 +94,16 @@ pub async fn caught_up(pool: &PgPool, consumer: &str, topic: Topic) {
     let ends = shockwave_common::kafka::admin::high_watermarks(brokers(), topic)
         .await
         .expect("watermarks");
-    eventually(&format!("{consumer} caught up on {}", topic.name()), Duration::from_secs(90), || async {
-        let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
-            .bind(consumer)
-            .bind(topic.name())
-            .fetch_all(pool)
-            .await
-            .expect("offsets query");
-        ends.iter().all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end)).then_some(())
-    })
+    eventually(
+        &format!("{consumer} caught up on {}", topic.name()),
+        Duration::from_secs(90),
+        || async {
+            let stored = shockwave_projector::store::stored_offsets(pool, consumer, topic.name())
+                .await
+                .expect("offsets query");
+            shockwave_projector::store::covers(&stored, &ends).then_some(())
+        },
+    )
     .await
 }
 

@@ -66,9 +66,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<FeedConfig>> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<Vec<FeedConfig>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&text).with_context(|| format!("in {}", path.display()))
+    shockwave_common::ingest::mode::load_config(path, parse)
 }
 
 #[cfg(test)]

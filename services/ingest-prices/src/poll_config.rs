@@ -81,9 +81,7 @@ pub fn parse(text: &str) -> anyhow::Result<PollConfig> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<PollConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&text).with_context(|| format!("in {}", path.display()))
+    shockwave_common::ingest::mode::load_config(path, parse)
 }
 
 #[cfg(test)]

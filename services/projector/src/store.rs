@@ -133,3 +133,39 @@ pub async fn load_offsets(
     .fetch_all(pool)
     .await
 }
+
+/// The next offsets `consumer` stored for one topic: (partition, next offset).
+pub async fn stored_offsets(
+    pool: &sqlx::PgPool,
+    consumer: &str,
+    topic: &str,
+) -> Result<Vec<(i32, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
+        .bind(consumer)
+        .bind(topic)
+        .fetch_all(pool)
+        .await
+}
+
+/// True when the stored offsets reach `ends` (partition, high watermark) on every partition holding data.
+pub fn covers(stored: &[(i32, i64)], ends: &[(i32, i64)]) -> bool {
+    ends.iter()
+        .all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end))
+}
+
+/// Whether `consumer` has projected everything on `topics` up to their current ends.
+pub async fn caught_up(
+    pool: &sqlx::PgPool,
+    brokers: &str,
+    consumer: &str,
+    topics: &[shockwave_schemas::Topic],
+) -> anyhow::Result<bool> {
+    for topic in topics {
+        let ends =
+            shockwave_common::kafka::admin::high_watermarks(brokers.to_string(), *topic).await?;
+        if !covers(&stored_offsets(pool, consumer, topic.name()).await?, &ends) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use shockwave_common::kafka::admin::{ensure_topics, high_watermarks};
+use shockwave_common::kafka::admin::ensure_topics;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_schemas::{
     ArticlePublished, BarInterval, Event, Payload, PriceBarClosed, Topic, ids,
@@ -153,25 +153,6 @@ impl Delays {
     }
 }
 
-async fn caught_up(pool: &sqlx::PgPool, group: &str) -> bool {
-    for topic in [Topic::Prices, Topic::Articles] {
-        let ends = high_watermarks(brokers(), topic).await.unwrap();
-        let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
-            .bind(group)
-            .bind(topic.name())
-            .fetch_all(pool)
-            .await
-            .unwrap();
-        if !ends
-            .iter()
-            .all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end))
-        {
-            return false;
-        }
-    }
-    true
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_doubles_nothing() {
     let run = format!(
@@ -215,22 +196,7 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
 
     let mut child = start_projector(&database_url, &group);
     let pool = sqlx::PgPool::connect(&database_url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let migrated: bool =
-            sqlx::query_scalar("SELECT to_regclass('consumer_offsets') IS NOT NULL")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if migrated && caught_up(&pool, &group).await {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "projector did not catch up in 10 minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_caught_up(&pool, &group).await;
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -263,7 +229,16 @@ async fn wait_caught_up(pool: &sqlx::PgPool, group: &str) {
                 .fetch_one(pool)
                 .await
                 .unwrap();
-        if migrated && caught_up(pool, group).await {
+        if migrated
+            && shockwave_projector::store::caught_up(
+                pool,
+                &brokers(),
+                group,
+                &[Topic::Prices, Topic::Articles],
+            )
+            .await
+            .unwrap()
+        {
             return;
         }
         assert!(

@@ -142,10 +142,6 @@ impl Fetcher {
         })
     }
 
-    pub fn policy(&self) -> &FetchPolicy {
-        &self.policy
-    }
-
     /// GETs `url` with conditional headers from the previous fetch and any `headers` given (API keys).
     pub async fn get(&self, url: &str, headers: &HeaderMap) -> Result<Fetched, FetchError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl {

@@ -111,6 +111,17 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
+/// Reads a polling config file and checks it with the ingestor's `parse`; errors name the file.
+pub fn load_config<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&text).with_context(|| format!("in {}", path.display()))
+}
+
 /// Fetch limits from `SHOCKWAVE_FETCH_*` settings.
 pub fn fetch_policy(settings: &Settings) -> Result<FetchPolicy, ConfigError> {
     let defaults = FetchPolicy::default();

@@ -197,13 +197,13 @@ impl BatchConsumer {
         batch
     }
 
-    /// Commits a batch's offsets to Kafka.
-    fn commit(&self, offsets: &[(String, i32, i64)], mode: CommitMode) -> Result<(), KafkaError> {
+    /// Commits a batch's offsets to Kafka in this consumer's mode.
+    fn commit(&self, offsets: &[(String, i32, i64)]) -> Result<(), KafkaError> {
         let mut list = TopicPartitionList::new();
         for (topic, partition, offset) in offsets {
             list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
         }
-        self.consumer.commit(&list, mode)?;
+        self.consumer.commit(&list, self.commit_mode)?;
         Ok(())
     }
 
@@ -241,7 +241,7 @@ impl BatchConsumer {
                     }
                 }
             }
-            if let Err(error) = self.commit(&next_offsets(&batch), self.commit_mode) {
+            if let Err(error) = self.commit(&next_offsets(&batch)) {
                 // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
                 tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
             }

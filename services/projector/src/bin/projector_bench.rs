@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use shockwave_common::config::Settings;
-use shockwave_common::kafka::admin::{ensure_topics, high_watermarks};
+use shockwave_common::kafka::admin::ensure_topics;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_common::{Shutdown, db};
+use shockwave_projector::store;
 use shockwave_schemas::{
     AppRankObserved, AppStore, ArticlePublished, ArticleScored, BarInterval, ChunkScore, Event,
     ModelLineage, Payload, PriceBarClosed, SentimentLabel, SentimentProbabilities, TickerRelevance,
@@ -167,29 +168,6 @@ async fn fresh(server: &str, name: &str) -> anyhow::Result<PgPool> {
     Ok(db::connect_and_migrate(&format!("{server}/{name}"), 4, Duration::from_secs(30)).await?)
 }
 
-async fn caught_up(pool: &PgPool, brokers: &str, group: &str) -> anyhow::Result<bool> {
-    for topic in [
-        Topic::Prices,
-        Topic::Articles,
-        Topic::Scores,
-        Topic::AppRanks,
-    ] {
-        let ends = high_watermarks(brokers.into(), topic).await?;
-        let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2")
-            .bind(group)
-            .bind(topic.name())
-            .fetch_all(pool)
-            .await?;
-        if !ends
-            .iter()
-            .all(|(p, end)| *end == 0 || stored.iter().any(|(sp, o)| sp == p && o >= end))
-        {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// Copies every table out of `from` and times loading the same rows into the empty schema of `into`.
 async fn copy_ceiling(from: &PgPool, into: &PgPool) -> anyhow::Result<(Duration, u64)> {
     use futures::TryStreamExt;
@@ -264,7 +242,19 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let started = Instant::now();
     let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
-    while !caught_up(&live, &brokers, &group).await? {
+    while !store::caught_up(
+        &live,
+        &brokers,
+        &group,
+        &[
+            Topic::Prices,
+            Topic::Articles,
+            Topic::Scores,
+            Topic::AppRanks,
+        ],
+    )
+    .await?
+    {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let projected = started.elapsed();

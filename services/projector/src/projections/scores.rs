@@ -2,7 +2,7 @@
 //! event with the highest id wins when a version was scored twice, so the outcome does not depend on
 //! arrival order), and what that score is about. The first model version seen becomes the active one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use shockwave_schemas::{ArticleScored, SentimentLabel};
@@ -44,53 +44,56 @@ pub async fn upsert(
         .iter()
         .map(|(_, s, _)| serde_json::to_string(&s.chunks).expect("chunks serialise"))
         .collect();
-    let applied: Vec<Uuid> = sqlx::query_scalar(include_str!("../sql/upsert_article_scores.sql"))
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.article_event_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.model.version.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.model.name.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.model.sha256.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| label_name(s.label))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.probabilities.negative)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.probabilities.neutral)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|(_, s, _)| s.probabilities.positive)
-                .collect::<Vec<_>>(),
-        )
-        .bind(rows.iter().map(|(_, s, _)| s.score).collect::<Vec<_>>())
-        .bind(&chunks)
-        .bind(rows.iter().map(|(_, _, at)| *at).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-        .fetch_all(&mut **tx)
-        .await?;
+    let applied: HashSet<Uuid> =
+        sqlx::query_scalar(include_str!("../sql/upsert_article_scores.sql"))
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.article_event_id)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.model.version.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.model.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.model.sha256.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| label_name(s.label))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.probabilities.negative)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.probabilities.neutral)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, s, _)| s.probabilities.positive)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|(_, s, _)| s.score).collect::<Vec<_>>())
+            .bind(&chunks)
+            .bind(rows.iter().map(|(_, _, at)| *at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
     let applied: Vec<&&ScoreRow> = rows.iter().filter(|r| applied.contains(&r.0)).collect();
     replace_subjects(tx, &applied).await?;
     if let Some(first) = rows.iter().map(|(_, s, _)| s.model.version.as_str()).min() {
