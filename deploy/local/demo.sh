@@ -10,7 +10,7 @@ state="$root/.stack"
 API_ADDR="${SHOCKWAVE_API_ADDR:-127.0.0.1:8080}"
 SPEED="${SHOCKWAVE_REPLAY_SPEED:-1d/s}"
 DATA="data/deepseek-week"
-SERVICES=(projector scorer api)
+SERVICES=(projector scorer alerter api)
 
 stop_services() {
   for name in "${SERVICES[@]}" ingest-news ingest-appranks ingest-prices; do
@@ -35,7 +35,7 @@ export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BRO
 
 echo "[demo] building the services (release)"
 cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
-  -p shockwave-projector -p shockwave-scorer -p shockwave-api
+  -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api
 bin="$root/target/release"
 
 stop_services
@@ -92,6 +92,16 @@ for b in bars:
     print(f"  {b['period_start'][:10]}  close {b['close']:>8.2f}  {change}")
     prev = b["close"]
 PY
+echo
+echo "[demo] sentiment shocks the alerter raised (waiting for the DeepSeek one):"
+shocks_sql="SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI') || ' UTC  ' || rpad(subject, 16) || rpad(event->'payload'->>'direction', 9) || 'z ' || round((event->'payload'->>'magnitude')::numeric, 1) || ', ' || (event->'payload'->>'article_count') || ' articles' FROM alerts WHERE status = 'open' ORDER BY occurred_at, subject"
+for _ in $(seq 1 300); do
+  found="$(psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM alerts WHERE status = 'open' AND subject = 'ai_efficiency' AND event->'payload'->>'direction' = 'negative'" 2>/dev/null || echo 0)"
+  [ "${found:-0}" -gt 0 ] && break
+  sleep 0.2
+done
+psql "$DATABASE_URL" -Atqc "$shocks_sql" | sed 's/^/  /'
+psql "$DATABASE_URL" -Atqc "SELECT '  DeepSeek alert ' || round(extract(epoch FROM timestamptz '2025-01-27 14:30Z' - min(occurred_at)) / 3600, 1) || ' h before the US open on Monday 27 January' FROM alerts WHERE status = 'open' AND subject = 'ai_efficiency' AND event->'payload'->>'direction' = 'negative'"
 cat <<MSG
 
 [demo] the services keep running (logs in .stack/logs/). Query them:

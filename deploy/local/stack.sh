@@ -116,7 +116,8 @@ case "${1:-up}" in
       kill -9 "$pid" 2>/dev/null || true
       rm -f "$state/tansu-$BROKER_PORT.pid"; log "broker on $BROKER_PORT stopped"
     fi
-    if [ -f "$state/pg.ours" ]; then
+    # A broker on another port is a test's private one: the shared Postgres stays up for the others.
+    if [ "$BROKER_PORT" = 9092 ] && [ -f "$state/pg.ours" ]; then
       bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
       run_as=(); [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
       "${run_as[@]}" "$bin/pg_ctl" -D "$state/pg" -m fast stop >/dev/null || true

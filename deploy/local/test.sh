@@ -20,6 +20,7 @@ bash deploy/local/stack.sh up
 # shellcheck disable=SC1091
 source .stack/env
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
+bash deploy/local/install-prometheus.sh
 export ORT_DYLIB_PATH
 
 # Each end-to-end test makes its own database; drop those an earlier run left behind.

@@ -1,7 +1,9 @@
 //! Helpers for the end-to-end tests: the local stack's addresses, a fresh database per test, unique names,
 //! and polling until the pipeline has caught up.
 
+pub mod private_broker;
 pub mod topic_tail;
+pub mod webhook_sink;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -138,13 +140,17 @@ impl Running {
 }
 
 pub async fn start_projector(database_url: &str) -> Running {
+    start_projector_with(database_url, &[]).await
+}
+
+/// The projector with extra settings (another broker, say).
+pub async fn start_projector_with(database_url: &str, extra: &[(&str, String)]) -> Running {
     shockwave_common::telemetry::init("e2e-test");
     let group = unique("projector");
-    let config = shockwave_projector::Config::load(&settings(
-        database_url,
-        &[("SHOCKWAVE_PROJECTOR_GROUP", group.clone())],
-    ))
-    .expect("projector config");
+    let mut all = vec![("SHOCKWAVE_PROJECTOR_GROUP", group.clone())];
+    all.extend_from_slice(extra);
+    let config =
+        shockwave_projector::Config::load(&settings(database_url, &all)).expect("projector config");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
     Running {
@@ -155,24 +161,44 @@ pub async fn start_projector(database_url: &str) -> Running {
 }
 
 pub async fn start_scorer(database_url: &str) -> Running {
+    start_scorer_with(database_url, &[]).await
+}
+
+/// The scorer with extra settings.
+pub async fn start_scorer_with(database_url: &str, extra: &[(&str, String)]) -> Running {
     shockwave_common::telemetry::init("e2e-test");
     let group = unique("scorer");
     let model_dir = repo_root()
         .join("models/sentiment/v1")
         .display()
         .to_string();
-    let config = shockwave_scorer::Config::load(&settings(
-        database_url,
-        &[
-            ("SHOCKWAVE_SCORER_GROUP", group.clone()),
-            ("SHOCKWAVE_MODEL_DIR", model_dir),
-        ],
-    ))
-    .expect("scorer config");
+    let mut all = vec![
+        ("SHOCKWAVE_SCORER_GROUP", group.clone()),
+        ("SHOCKWAVE_MODEL_DIR", model_dir),
+    ];
+    all.extend_from_slice(extra);
+    let config =
+        shockwave_scorer::Config::load(&settings(database_url, &all)).expect("scorer config");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(shockwave_scorer::run(config, shutdown.clone()));
     Running {
         group,
+        shutdown,
+        task,
+    }
+}
+
+/// The alerter in consumer group `group`, with extra settings (receivers, broker).
+pub async fn start_alerter(database_url: &str, group: &str, extra: &[(&str, String)]) -> Running {
+    shockwave_common::telemetry::init("e2e-test");
+    let mut all = vec![("SHOCKWAVE_ALERTER_GROUP", group.to_string())];
+    all.extend_from_slice(extra);
+    let config =
+        shockwave_alerter::Config::load(&settings(database_url, &all)).expect("alerter config");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(shockwave_alerter::run(config, shutdown.clone()));
+    Running {
+        group: group.to_string(),
         shutdown,
         task,
     }

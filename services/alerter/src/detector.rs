@@ -233,32 +233,92 @@ impl Detector {
         }
     }
 
+    /// The window of this detector (an article leaves it `window` after its time).
+    pub fn window(&self) -> Duration {
+        self.config.window
+    }
+
+    /// The first instant after `after` when an article in the history leaves the window.
+    pub fn next_expiry_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let window = self.config.window;
+        self.history
+            .iter()
+            .map(|o| o.at + window)
+            .find(|expiry| *expiry > after)
+    }
+
+    /// Whether a shock is open.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Carries on a shock opened before the history this detector was given (state restored from the alerts
+    /// already raised): it will update and resolve as if it had opened here.
+    pub fn resume(
+        &mut self,
+        id: Uuid,
+        direction: Direction,
+        window_start: DateTime<Utc>,
+        peak: f64,
+    ) {
+        self.open = Some(OpenShock {
+            id,
+            direction,
+            opened_window_start: window_start,
+            peak: peak.abs(),
+        });
+    }
+
+    fn forget_before(&mut self, now: DateTime<Utc>) {
+        let horizon = now - self.config.window - self.config.baseline;
+        while self.history.front().is_some_and(|o| o.at <= horizon) {
+            self.history.pop_front();
+        }
+    }
+
+    /// An open shock at `now`: resolved when calmer, updated on a new peak.
+    fn follow(&mut self, open: OpenShock, now: DateTime<Utc>) -> Vec<SentimentShockDetected> {
+        let stats = self.stats(now);
+        let c = &self.config;
+        let calmer = stats.sentiment_z.abs() < c.z_resolve || stats.buzz_z < c.z_resolve;
+        if calmer {
+            let resolved = self.event(&open, ShockStatus::Resolved, now, stats);
+            self.cooldown_until = Some((open.direction, now + c.cooldown));
+            self.open = None;
+            vec![resolved]
+        } else if stats.sentiment_z.abs() > open.peak {
+            let mut updated = open;
+            updated.peak = stats.sentiment_z.abs();
+            let event = self.event(&updated, ShockStatus::Updated, now, stats);
+            self.open = Some(updated);
+            vec![event]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Time passes with no new article: at `now` (an instant when an article leaves the window) an open
+    /// shock may resolve. Never opens one: only a new article can.
+    pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<SentimentShockDetected> {
+        self.forget_before(now);
+        match self.open.clone() {
+            Some(open) => self.follow(open, now),
+            None => Vec::new(),
+        }
+    }
+
     /// Adds an article and returns what changed: a shock opened, updated (a new peak) or resolved.
     pub fn observe(&mut self, observation: Observation) -> Vec<SentimentShockDetected> {
         let now = observation.at;
         self.first_seen.get_or_insert(now);
         self.history.push_back(observation);
-        let horizon = now - self.config.window - self.config.baseline;
-        while self.history.front().is_some_and(|o| o.at <= horizon) {
-            self.history.pop_front();
+        self.forget_before(now);
+        if let Some(open) = self.open.clone() {
+            return self.follow(open, now);
         }
         let stats = self.stats(now);
         let c = self.config.clone();
         let mut out = Vec::new();
-        if let Some(open) = self.open.clone() {
-            let calmer = stats.sentiment_z.abs() < c.z_resolve || stats.buzz_z < c.z_resolve;
-            if calmer {
-                out.push(self.event(&open, ShockStatus::Resolved, now, stats));
-                self.cooldown_until = Some((open.direction, now + c.cooldown));
-                self.open = None;
-            } else if stats.sentiment_z.abs() > open.peak {
-                let mut updated = open.clone();
-                updated.peak = stats.sentiment_z.abs();
-                out.push(self.event(&updated, ShockStatus::Updated, now, stats));
-                self.open = Some(updated);
-            }
-            return out;
-        }
         let warmed = self.first_seen.is_some_and(|first| now - first >= c.warmup);
         if !warmed
             || stats.count < c.min_articles

@@ -74,6 +74,14 @@ pub static EVENTS_CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
         &["consumer", "topic"],
     )
 });
+/// Messages between a consumer's position and the end of a partition, after its latest batch.
+pub static CONSUMER_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    gauge_vec(
+        "consumer_lag_messages",
+        "Messages not yet consumed per partition, measured after each batch (at most once a second).",
+        &["consumer", "topic", "partition"],
+    )
+});
 /// Items sent to the dead-letter topic, by stage and reason kind.
 pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter_vec(

@@ -14,7 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::{KafkaError, client_config};
 use crate::Shutdown;
-use crate::metrics::{BATCH_SECONDS, BATCH_SIZE, EVENTS_CONSUMED, HANDLER_ERRORS};
+use crate::metrics::{BATCH_SECONDS, BATCH_SIZE, CONSUMER_LAG, EVENTS_CONSUMED, HANDLER_ERRORS};
 
 /// One consumed message, owned.
 #[derive(Debug, Clone)]
@@ -207,9 +207,29 @@ impl BatchConsumer {
         Ok(())
     }
 
+    /// Publishes how far behind the end of each partition the consumer is after a batch (at most once a
+    /// second: the broker is asked for each partition's high watermark).
+    fn record_lag(&self, offsets: &[(String, i32, i64)]) {
+        let group = self.settings.group_id.as_str();
+        tokio::task::block_in_place(|| {
+            for (topic, partition, next) in offsets {
+                match self
+                    .consumer
+                    .fetch_watermarks(topic, *partition, Duration::from_secs(1))
+                {
+                    Ok((_, high)) => CONSUMER_LAG
+                        .with_label_values(&[group, topic, &partition.to_string()])
+                        .set((high - next).max(0)),
+                    Err(error) => tracing::debug!(%error, "high watermark unavailable"),
+                }
+            }
+        });
+    }
+
     /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first.
     pub async fn run<H: BatchHandler>(&self, handler: &mut H, shutdown: &Shutdown) {
         let group = self.settings.group_id.as_str();
+        let mut lag_recorded: Option<std::time::Instant> = None;
         loop {
             let batch = self.next_batch(shutdown).await;
             if batch.is_empty() {
@@ -241,7 +261,8 @@ impl BatchConsumer {
                     }
                 }
             }
-            if let Err(error) = self.commit(&next_offsets(&batch)) {
+            let offsets = next_offsets(&batch);
+            if let Err(error) = self.commit(&offsets) {
                 // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
                 tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
             }
@@ -254,6 +275,10 @@ impl BatchConsumer {
             BATCH_SECONDS
                 .with_label_values(&[group])
                 .observe(started.elapsed().as_secs_f64());
+            if lag_recorded.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                self.record_lag(&offsets);
+                lag_recorded = Some(std::time::Instant::now());
+            }
         }
         tracing::info!(consumer = group, "consumer drained and stopped");
     }

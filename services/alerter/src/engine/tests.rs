@@ -1,0 +1,181 @@
+//! The engine on a synthetic history: batching and arrival order do not change what it raises.
+
+use chrono::TimeZone;
+use shockwave_schemas::ShockStatus;
+
+use super::*;
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, day, hour, 0, 0).unwrap()
+}
+
+fn scored(subject: &str, t: DateTime<Utc>, score: f64, n: u128) -> Scored {
+    Scored {
+        subject_kind: SubjectKind::Topic,
+        subject: subject.into(),
+        observation: Observation {
+            at: t,
+            score,
+            article_id: Uuid::from_u128(n),
+            title: format!("article {n}"),
+        },
+    }
+}
+
+/// A quiet topic for three weeks, a burst of bad news on the 25th, and a steady second topic that keeps
+/// the clock moving until the end of the month.
+fn history() -> Vec<Scored> {
+    let mut out = Vec::new();
+    for d in 1..=20 {
+        out.push(scored(
+            "ai_efficiency",
+            at(d, 12),
+            0.1 * (d % 3) as f64,
+            d as u128,
+        ));
+    }
+    for i in 0..10 {
+        out.push(scored(
+            "ai_efficiency",
+            at(25, 8) + Duration::minutes(20 * i),
+            -0.7,
+            100 + i as u128,
+        ));
+    }
+    for h in 0..(31 * 24) {
+        let t = at(1, 0) + Duration::hours(h);
+        out.push(scored("clock", t, 0.0, 1000 + h as u128));
+    }
+    out
+}
+
+fn engine() -> Engine {
+    let baskets = BTreeMap::from([("ai_efficiency".to_string(), vec!["NVDA".to_string()])]);
+    Engine::new(Tuning::default(), baskets, Duration::minutes(10))
+}
+
+fn wall() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn summary(events: &[SentimentShockDetected]) -> Vec<(Uuid, ShockStatus, DateTime<Utc>)> {
+    events
+        .iter()
+        .map(|e| (e.shock_id, e.status, e.window_end))
+        .collect()
+}
+
+#[test]
+fn one_burst_is_one_episode_that_opens_and_resolves_by_itself() {
+    let mut engine = engine();
+    let raised = engine.ingest(history(), wall()).raised;
+    let opened: Vec<_> = raised
+        .iter()
+        .filter(|e| e.status == ShockStatus::Open)
+        .collect();
+    assert_eq!(opened.len(), 1, "{:?}", summary(&raised));
+    assert_eq!(opened[0].basket, vec!["NVDA".to_string()]);
+    let resolved: Vec<_> = raised
+        .iter()
+        .filter(|e| e.status == ShockStatus::Resolved)
+        .collect();
+    assert_eq!(resolved.len(), 1, "{:?}", summary(&raised));
+    assert_eq!(resolved[0].shock_id, opened[0].shock_id);
+    assert!(
+        resolved[0].window_end > at(25, 11),
+        "resolved when the burst left the window, with no further news on the topic"
+    );
+    assert_eq!(engine.open_subjects().count(), 0);
+}
+
+#[test]
+fn batching_and_arrival_order_do_not_change_what_is_raised() {
+    let all_at_once = summary(&engine().ingest(history(), wall()).raised);
+    // Small batches, each shuffled within itself (a deterministic permutation), as a parallel scorer delivers.
+    let mut items = history();
+    items.sort_by_key(|s| (s.observation.at, s.observation.article_id));
+    let mut engine = engine();
+    let mut raised = Vec::new();
+    for chunk in items.chunks(7) {
+        let mut chunk = chunk.to_vec();
+        chunk.reverse();
+        let ingested = engine.ingest(chunk, wall());
+        assert_eq!(ingested.late, 0);
+        raised.extend(ingested.raised);
+    }
+    assert_eq!(summary(&raised), all_at_once);
+}
+
+#[test]
+fn repeated_articles_are_ignored_and_late_ones_counted() {
+    let mut engine = engine();
+    engine.ingest(history(), wall());
+    let again = engine.ingest(history()[..5].to_vec(), wall());
+    assert_eq!((again.repeated, again.late), (5, 0));
+    let late = engine.ingest(vec![scored("ai_efficiency", at(2, 0), 0.0, 99_999)], wall());
+    assert_eq!(late.late, 1);
+    assert!(late.raised.is_empty());
+}
+
+#[test]
+fn an_article_dated_in_the_future_does_not_run_the_clock_ahead() {
+    let mut engine = engine();
+    let wall = at(10, 0);
+    engine.ingest(
+        vec![scored(
+            "clock",
+            Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+            0.0,
+            1,
+        )],
+        wall,
+    );
+    assert!(engine.watermark().unwrap() <= wall + MAX_AHEAD);
+}
+
+#[test]
+fn a_subject_rebuilt_after_a_late_article_raises_what_its_whole_history_holds() {
+    let all_at_once = summary(&engine().ingest(history(), wall()).raised);
+    // The burst arrives after the clock has moved past it.
+    let (burst, rest): (Vec<_>, Vec<_>) = history().into_iter().partition(|s| {
+        s.observation.article_id.as_u128() >= 100 && s.observation.article_id.as_u128() < 110
+    });
+    let mut engine = engine();
+    let first = engine.ingest(rest, wall());
+    assert!(first.raised.is_empty(), "nothing without the burst");
+    let late = engine.ingest(burst, wall());
+    assert_eq!(late.late, 10);
+    assert_eq!(
+        late.late_subjects,
+        vec![(SubjectKind::Topic, "ai_efficiency".to_string())]
+    );
+    let whole: Vec<Observation> = history()
+        .into_iter()
+        .filter(|s| s.subject == "ai_efficiency")
+        .map(|s| s.observation)
+        .collect();
+    let rebuilt = engine.rebuild(SubjectKind::Topic, "ai_efficiency", whole, &[]);
+    assert_eq!(
+        summary(&rebuilt),
+        all_at_once,
+        "the same shock, with the same id, as if the burst had come in time"
+    );
+}
+
+#[test]
+fn an_open_shock_the_corrected_history_does_not_hold_is_resolved_as_superseded() {
+    let mut engine = engine();
+    let raised = engine.ingest(history(), wall()).raised;
+    let mut phantom = raised[0].clone();
+    phantom.shock_id = Uuid::from_u128(42);
+    let whole: Vec<Observation> = history()
+        .into_iter()
+        .filter(|s| s.subject == "ai_efficiency")
+        .map(|s| s.observation)
+        .collect();
+    let rebuilt = engine.rebuild(SubjectKind::Topic, "ai_efficiency", whole, &[phantom]);
+    let superseded = rebuilt.last().unwrap();
+    assert_eq!(superseded.shock_id, Uuid::from_u128(42));
+    assert_eq!(superseded.status, ShockStatus::Resolved);
+    assert_eq!(superseded.statistic, "superseded");
+}
