@@ -15,7 +15,7 @@ pub const WINDOWS: [(i32, i32); 3] = [(0, 0), (0, 1), (-1, 5)];
 /// Most estimation days used.
 pub const MAX_ESTIMATION: usize = 120;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CarWindow {
     pub from: i32,
     pub to: i32,
@@ -25,7 +25,7 @@ pub struct CarWindow {
     pub t_stat: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InstrumentStudy {
     pub instrument: String,
     pub benchmark: String,

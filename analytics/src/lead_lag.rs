@@ -62,7 +62,7 @@ pub fn daily_signals(days: &[TradingDay], articles: &[ScoredArticle]) -> Vec<Day
 }
 
 /// Which news signal a row correlates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     Sentiment,
@@ -70,7 +70,7 @@ pub enum Measure {
 }
 
 /// One lag of the table. `pearson`/`spearman` are `None` ("insufficient data") below the minimum pairs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LagRow {
     pub measure: Measure,
     pub lag: i32,
@@ -79,7 +79,7 @@ pub struct LagRow {
     pub spearman: Option<CorrelationOut>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CorrelationOut {
     pub r: f64,
     pub p_value: f64,

@@ -37,6 +37,7 @@ echo "[demo] building the services (release)"
 cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
   -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api
 bin="$root/target/release"
+export SHOCKWAVE_SCORER_BIN="$bin/scorer"
 
 stop_services
 mkdir -p "$state/logs"

@@ -21,6 +21,8 @@ bash deploy/local/stack.sh up
 source .stack/env
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
 bash deploy/local/install-prometheus.sh
+SHOCKWAVE_SCHEMATHESIS="$(bash deploy/local/install-schemathesis.sh)"
+export SHOCKWAVE_SCHEMATHESIS
 export ORT_DYLIB_PATH
 
 # Each end-to-end test makes its own database; drop those an earlier run left behind.

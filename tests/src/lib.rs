@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: the local stack's addresses, a fresh database per test, unique names,
 //! and polling until the pipeline has caught up.
 
+pub mod demo_week;
 pub mod private_broker;
 pub mod topic_tail;
 pub mod webhook_sink;

@@ -30,7 +30,7 @@ async fn ingest(database_url: &str, file: &str) -> shockwave_ingest_prices::Summ
 }
 
 async fn get_json(pool: &PgPool, uri: &str) -> (StatusCode, serde_json::Value) {
-    let app = shockwave_api::app(shockwave_api::AppState { pool: pool.clone() });
+    let app = shockwave_api::app(shockwave_api::AppState::with_pool(pool.clone()));
     let response = app
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await

@@ -1,82 +1,213 @@
-//! Query-parameter parsing with errors that name the parameter (axum's own rejections do not).
+//! Query parameters: every one arrives as text and is parsed here, so a bad value gets a problem that names
+//! it (axum's own rejections do not). `ApiQuery<T>` deserialises the query string into a handler's
+//! parameter struct (whose `IntoParams` derive documents it in the OpenAPI spec).
 
-use std::collections::HashMap;
-
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
 
 use crate::problem::Problem;
 
-pub struct Params(pub HashMap<String, String>);
+/// The query string as `T`; a malformed one (a parameter given twice, say) is a 400 problem.
+pub struct ApiQuery<T>(pub T);
 
-impl Params {
-    pub fn required(&self, name: &'static str) -> Result<&str, Problem> {
-        self.0
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Problem::invalid_parameter(name, format!("`{name}` is required")))
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(ApiQuery)
+            .map_err(|e| Problem::invalid_parameter("query", format!("the query string: {e}")))
     }
+}
 
-    pub fn optional(&self, name: &'static str) -> Option<&str> {
-        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
-    }
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
 
-    /// An instant given as RFC 3339 or as a date (`2025-01-27`, meaning its midnight UTC).
-    pub fn time(&self, name: &'static str) -> Result<Option<DateTime<Utc>>, Problem> {
-        let Some(text) = self.optional(name) else {
-            return Ok(None);
-        };
-        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-            return Ok(Some(t.with_timezone(&Utc)));
+pub fn required<'a>(name: &'static str, value: &'a Option<String>) -> Result<&'a str, Problem> {
+    given(value).ok_or_else(|| Problem::invalid_parameter(name, format!("`{name}` is required")))
+}
+
+pub fn optional(value: &Option<String>) -> Option<&str> {
+    given(value)
+}
+
+/// One of a fixed set of words, or `default` when absent.
+pub fn choice(
+    name: &'static str,
+    value: &Option<String>,
+    allowed: &[&'static str],
+    default: &'static str,
+) -> Result<&'static str, Problem> {
+    let Some(text) = given(value) else {
+        return Ok(default);
+    };
+    allowed.iter().copied().find(|a| *a == text).ok_or_else(|| {
+        Problem::invalid_parameter(name, format!("`{name}` must be one of {allowed:?}"))
+    })
+}
+
+/// An integer within `min..=max`, or `default`.
+pub fn integer(
+    name: &'static str,
+    value: &Option<String>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, Problem> {
+    let Some(text) = given(value) else {
+        return Ok(default);
+    };
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            Problem::invalid_parameter(
+                name,
+                format!("`{name}` must be an integer from {min} to {max}"),
+            )
+        })
+}
+
+/// A ticker (`NVDA`, `^SOX`, `BRK.B`) or, where `baskets` is true, a basket (`basket:ai_hardware`).
+pub fn instrument(name: &'static str, text: &str, baskets: bool) -> Result<String, Problem> {
+    if let Some(basket) = text.strip_prefix("basket:") {
+        if baskets
+            && !basket.is_empty()
+            && basket.len() <= 32
+            && basket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Ok(text.to_string());
         }
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
-            .map_err(|_| {
-                Problem::invalid_parameter(
-                    name,
-                    format!("`{name}` must be an RFC 3339 time or a YYYY-MM-DD date, got `{text}`"),
-                )
-            })
+        return Err(Problem::invalid_parameter(
+            name,
+            format!("`{text}` is not a basket this API knows how to name"),
+        ));
     }
+    let ticker = text.to_uppercase();
+    if ticker.is_empty()
+        || ticker.len() > 16
+        || !ticker
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '^' | '.' | '-' | '='))
+    {
+        return Err(Problem::invalid_parameter(
+            name,
+            format!("`{text}` is not a ticker symbol"),
+        ));
+    }
+    Ok(ticker)
+}
+
+/// A topic id or similar word (`ai_efficiency`).
+pub fn word(name: &'static str, text: &str) -> Result<String, Problem> {
+    if text.is_empty()
+        || text.len() > 64
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '^'))
+    {
+        return Err(Problem::invalid_parameter(
+            name,
+            format!("`{name}` has characters it cannot have"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// An instant given as RFC 3339 or as a date (`2025-01-27`, meaning its midnight UTC).
+pub fn time(name: &'static str, value: &Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
+    let Some(text) = given(value) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| Some(d.and_utc()))
+        .ok_or_else(|| {
+            Problem::invalid_parameter(
+                name,
+                format!("`{name}` must be an RFC 3339 time or a YYYY-MM-DD date, got `{text}`"),
+            )
+        })
+}
+
+/// `from`/`to` with defaults (`to`: now; `from`: `default_days` before `to`) and a longest span.
+pub fn range(
+    from: &Option<String>,
+    to: &Option<String>,
+    default_days: i64,
+    max_days: i64,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
+    let to = time("to", to)?.unwrap_or_else(Utc::now);
+    let from = time("from", from)?.unwrap_or(to - chrono::Duration::days(default_days));
+    if from > to {
+        return Err(Problem::invalid_parameter("from", "`from` is after `to`"));
+    }
+    if to - from > chrono::Duration::days(max_days) {
+        return Err(Problem::invalid_parameter(
+            "from",
+            format!("the range may span at most {max_days} days"),
+        ));
+    }
+    Ok((from, to))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
     }
 
     #[test]
-    fn a_date_means_its_midnight_utc() {
-        let t = params(&[("from", "2025-01-27")])
-            .time("from")
-            .unwrap()
-            .unwrap();
+    fn a_date_means_its_midnight_utc_and_offsets_become_utc() {
+        let t = time("from", &some("2025-01-27")).unwrap().unwrap();
         assert_eq!(t.to_rfc3339(), "2025-01-27T00:00:00+00:00");
-    }
-
-    #[test]
-    fn an_offset_time_is_converted_to_utc() {
-        let t = params(&[("to", "2025-01-27T09:30:00-05:00")])
-            .time("to")
+        let t = time("to", &some("2025-01-27T09:30:00-05:00"))
             .unwrap()
             .unwrap();
         assert_eq!(t.to_rfc3339(), "2025-01-27T14:30:00+00:00");
     }
 
     #[test]
-    fn a_bad_time_names_the_parameter() {
-        let problem = params(&[("from", "last tuesday")])
-            .time("from")
-            .unwrap_err();
-        assert_eq!(problem.parameter, Some("from"));
-        assert_eq!(problem.status, 400);
+    fn bad_values_name_their_parameter() {
+        let problem = time("from", &some("last tuesday")).unwrap_err();
+        assert_eq!((problem.parameter, problem.status), (Some("from"), 400));
+        assert_eq!(
+            integer("limit", &some("0"), 50, 1, 200)
+                .unwrap_err()
+                .parameter,
+            Some("limit")
+        );
+        assert_eq!(
+            integer("limit", &some("x"), 50, 1, 200)
+                .unwrap_err()
+                .parameter,
+            Some("limit")
+        );
+        assert_eq!(
+            choice("bucket", &some("week"), &["day"], "day")
+                .unwrap_err()
+                .parameter,
+            Some("bucket")
+        );
+        assert!(instrument("ticker", "NV DA", true).is_err());
+        assert!(instrument("ticker", "basket:AI", true).is_err());
+        assert_eq!(instrument("ticker", "nvda", false).unwrap(), "NVDA");
+        assert_eq!(
+            instrument("t", "basket:ai_hardware", true).unwrap(),
+            "basket:ai_hardware"
+        );
+        assert!(range(&some("2025-02-01"), &some("2025-01-01"), 30, 365).is_err());
+        assert!(range(&some("2000-01-01"), &some("2025-01-01"), 30, 365).is_err());
     }
 }

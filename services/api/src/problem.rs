@@ -5,7 +5,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+/// An RFC 7807 problem (`application/problem+json`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -25,6 +26,39 @@ impl Problem {
             status: 400,
             detail: detail.into(),
             parameter: Some(parameter),
+        }
+    }
+
+    /// No credentials: `Authorization: Bearer <token>` is missing.
+    pub fn unauthorized() -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/unauthorized",
+            title: "Unauthorized",
+            status: 401,
+            detail: "send `Authorization: Bearer <admin token>`".into(),
+            parameter: None,
+        }
+    }
+
+    /// Credentials that do not grant access (a wrong token, or admin disabled).
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/forbidden",
+            title: "Forbidden",
+            status: 403,
+            detail: detail.into(),
+            parameter: None,
+        }
+    }
+
+    /// The request is well-formed but cannot be carried out in the current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/conflict",
+            title: "Conflict",
+            status: 409,
+            detail: detail.into(),
+            parameter: None,
         }
     }
 
@@ -60,11 +94,19 @@ impl From<sqlx::Error> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let challenge = if self.status == 401 { "Bearer" } else { "" };
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             serde_json::to_vec(&self).unwrap_or_default(),
         )
-            .into_response()
+            .into_response();
+        if !challenge.is_empty() {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(challenge),
+            );
+        }
+        response
     }
 }

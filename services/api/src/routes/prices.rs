@@ -1,21 +1,35 @@
-//! `GET /v1/prices?ticker=NVDA&from=..&to=..&interval=1d`: price bars of one instrument, oldest first.
+//! `GET /v1/prices`: price bars of one instrument, oldest first.
 
-use std::collections::HashMap;
-
-use axum::Json;
-use axum::extract::{Query, State};
-use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::params::Params;
+use crate::params::{self, ApiQuery};
 use crate::problem::Problem;
+use crate::respond;
 
 /// The widest range one request may ask for.
 pub const MAX_RANGE_DAYS: i64 = 3660;
 const INTERVALS: [&str; 4] = ["1m", "5m", "1h", "1d"];
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PricesQuery {
+    /// Ticker symbol (required), e.g. `NVDA` or `^SOX`.
+    ticker: Option<String>,
+    /// Bar interval: `1m`, `5m`, `1h` or `1d` (default).
+    interval: Option<String>,
+    /// Start (RFC 3339 or YYYY-MM-DD); default one year before `to`. At most 3660 days before `to`.
+    from: Option<String>,
+    /// End (RFC 3339 or YYYY-MM-DD); default now.
+    to: Option<String>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Bar {
     pub period_start: DateTime<Utc>,
     pub open: f64,
@@ -25,7 +39,7 @@ pub struct Bar {
     pub volume: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Prices {
     pub ticker: String,
     pub interval: String,
@@ -34,40 +48,18 @@ pub struct Prices {
     pub bars: Vec<Bar>,
 }
 
+/// Price bars of one instrument.
+#[utoipa::path(get, path = "/v1/prices", tag = "market", params(PricesQuery),
+    responses((status = 200, body = Prices), (status = 304, description = "Not modified"),
+              (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Prices>, Problem> {
-    let params = Params(query);
-    let ticker = params.required("ticker")?.to_uppercase();
-    if ticker.len() > 16
-        || !ticker
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '^' | '.' | '-' | '='))
-    {
-        return Err(Problem::invalid_parameter(
-            "ticker",
-            format!("`{ticker}` is not a ticker symbol"),
-        ));
-    }
-    let interval = params.optional("interval").unwrap_or("1d");
-    if !INTERVALS.contains(&interval) {
-        return Err(Problem::invalid_parameter(
-            "interval",
-            format!("`interval` must be one of {INTERVALS:?}"),
-        ));
-    }
-    let to = params.time("to")?.unwrap_or_else(Utc::now);
-    let from = params.time("from")?.unwrap_or(to - Duration::days(365));
-    if from > to {
-        return Err(Problem::invalid_parameter("from", "`from` is after `to`"));
-    }
-    if to - from > Duration::days(MAX_RANGE_DAYS) {
-        return Err(Problem::invalid_parameter(
-            "from",
-            format!("the range may span at most {MAX_RANGE_DAYS} days"),
-        ));
-    }
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<PricesQuery>,
+) -> Result<Response, Problem> {
+    let ticker = params::instrument("ticker", params::required("ticker", &query.ticker)?, false)?;
+    let interval = params::choice("interval", &query.interval, &INTERVALS, "1d")?;
+    let (from, to) = params::range(&query.from, &query.to, 365, MAX_RANGE_DAYS)?;
     let bars = sqlx::query_as::<_, Bar>(include_str!("sql/prices.sql"))
         .bind(&ticker)
         .bind(interval)
@@ -75,11 +67,12 @@ pub async fn list(
         .bind(to)
         .fetch_all(&state.pool)
         .await?;
-    Ok(Json(Prices {
+    let prices = Prices {
         ticker,
         interval: interval.to_string(),
         from,
         to,
         bars,
-    }))
+    };
+    respond::json(&headers, &prices, respond::is_final(to))
 }

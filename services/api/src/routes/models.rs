@@ -1,0 +1,75 @@
+//! `GET /v1/models`: the model versions that scored articles, which one the views use, and each one's card
+//! figures (validation accuracy and macro-F1 from the model folder's `export_report.json`).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::problem::Problem;
+use crate::respond;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardFigures {
+    pub accuracy: f64,
+    pub macro_f1: f64,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Model {
+    pub model_name: String,
+    pub model_version: String,
+    pub model_sha256: String,
+    pub articles_scored: i64,
+    pub first_scored_at: DateTime<Utc>,
+    pub last_scored_at: DateTime<Utc>,
+    pub active: bool,
+    #[sqlx(skip)]
+    pub card: Option<CardFigures>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Models {
+    pub models: Vec<Model>,
+}
+
+/// Validation figures of version `version`, from `<cards>/v<version>/export_report.json`.
+fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
+    if !version
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return None;
+    }
+    let text =
+        std::fs::read_to_string(cards.join(format!("v{version}")).join("export_report.json"))
+            .ok()?;
+    let report: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let validation = &report["onnx_validation"];
+    Some(CardFigures {
+        accuracy: validation["accuracy"].as_f64()?,
+        macro_f1: validation["macro_f1"].as_f64()?,
+    })
+}
+
+/// Model versions and the active one.
+#[utoipa::path(get, path = "/v1/models", tag = "models",
+    responses((status = 200, body = Models), (status = 304, description = "Not modified")))]
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let mut models = sqlx::query_as::<_, Model>(
+        "SELECT s.model_name, s.model_version, s.model_sha256, count(*) AS articles_scored, \
+                min(s.scored_at) AS first_scored_at, max(s.scored_at) AS last_scored_at, \
+                coalesce(bool_or(s.model_version = am.model_version), false) AS active \
+         FROM article_scores s LEFT JOIN active_model am ON true \
+         GROUP BY s.model_name, s.model_version, s.model_sha256 ORDER BY s.model_version",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    for model in &mut models {
+        model.card = card(&state.model_cards, &model.model_version);
+    }
+    respond::json(&headers, &Models { models }, false)
+}

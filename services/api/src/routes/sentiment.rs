@@ -1,0 +1,114 @@
+//! `GET /v1/sentiment`: a topic's or ticker's sentiment per minute, hour or day bucket (mean score, label
+//! shares, article count, buzz against the trailing week), by the active model or a named version.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::params::{self, ApiQuery};
+use crate::problem::Problem;
+use crate::respond;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SentimentQuery {
+    /// Topic id, e.g. `ai_efficiency` (give `topic` or `ticker`).
+    topic: Option<String>,
+    /// Ticker, e.g. `NVDA`.
+    ticker: Option<String>,
+    /// `minute`, `hour` or `day` (default). Ranges: at most 7 days of minutes, 90 of hours, 3660 of days.
+    bucket: Option<String>,
+    /// Start (RFC 3339 or YYYY-MM-DD); default 30 days before `to`.
+    from: Option<String>,
+    /// End; default now.
+    to: Option<String>,
+    /// Model version; default the active one.
+    model: Option<String>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Bucket {
+    pub bucket_start: DateTime<Utc>,
+    pub mean_score: f64,
+    pub positive_share: f64,
+    pub negative_share: f64,
+    pub article_count: i64,
+    /// Count over the trailing 7 days' mean count per bucket; absent when that week had no article.
+    pub buzz: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sentiment {
+    pub subject_kind: String,
+    pub subject: String,
+    pub bucket: String,
+    pub model_version: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub buckets: Vec<Bucket>,
+}
+
+/// Sentiment and buzz of a topic or ticker over time.
+#[utoipa::path(get, path = "/v1/sentiment", tag = "sentiment", params(SentimentQuery),
+    responses((status = 200, body = Sentiment), (status = 304, description = "Not modified"),
+              (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<SentimentQuery>,
+) -> Result<Response, Problem> {
+    let (kind, subject) = match (
+        params::optional(&query.topic),
+        params::optional(&query.ticker),
+    ) {
+        (Some(topic), None) => ("topic", params::word("topic", topic)?),
+        (None, Some(ticker)) => ("ticker", params::instrument("ticker", ticker, false)?),
+        _ => {
+            return Err(Problem::invalid_parameter(
+                "topic",
+                "give exactly one of `topic` and `ticker`",
+            ));
+        }
+    };
+    let bucket = params::choice("bucket", &query.bucket, &["minute", "hour", "day"], "day")?;
+    let max_days = match bucket {
+        "minute" => 7,
+        "hour" => 90,
+        _ => 3660,
+    };
+    let (from, to) = params::range(&query.from, &query.to, 30.min(max_days), max_days)?;
+    let requested = params::optional(&query.model)
+        .map(|m| params::word("model", m))
+        .transpose()?;
+    let model_version: Option<String> = match requested {
+        Some(version) => Some(version),
+        None => {
+            sqlx::query_scalar("SELECT model_version FROM active_model")
+                .fetch_optional(&state.pool)
+                .await?
+        }
+    };
+    let buckets = sqlx::query_as::<_, Bucket>(include_str!("sql/sentiment.sql"))
+        .bind(kind)
+        .bind(&subject)
+        .bind(&model_version)
+        .bind(bucket)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&state.pool)
+        .await?;
+    let sentiment = Sentiment {
+        subject_kind: kind.into(),
+        subject,
+        bucket: bucket.into(),
+        model_version,
+        from,
+        to,
+        buckets,
+    };
+    respond::json(&headers, &sentiment, respond::is_final(to))
+}

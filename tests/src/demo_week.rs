@@ -1,0 +1,123 @@
+//! The whole demo week projected for tests that read the results: a private broker, projector, scorer and
+//! alerter, the news, app ranks and prices of `data/deepseek-week` ingested, and everything caught up
+//! (every article scored, the alerts raised and projected).
+
+use std::time::Duration;
+
+use shockwave_common::Shutdown;
+use sqlx::PgPool;
+
+use crate::private_broker::PrivateBroker;
+use crate::{Running, eventually, fresh_database, repo_root, settings, start_alerter};
+use crate::{start_projector_with, start_scorer_with, unique};
+
+pub struct DemoWeek {
+    pub pool: PgPool,
+    pub database_url: String,
+    services: Vec<Running>,
+    _broker: PrivateBroker,
+}
+
+fn data(path: &str) -> String {
+    repo_root()
+        .join("data/deepseek-week")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+impl DemoWeek {
+    /// Projects the demo week on a broker of its own at `broker_port`.
+    pub async fn project(broker_port: u16) -> DemoWeek {
+        let broker = PrivateBroker::start(broker_port);
+        let on_broker = vec![("SHOCKWAVE_KAFKA_BROKERS", broker.brokers())];
+        let (database_url, pool) = fresh_database().await;
+        let projector = start_projector_with(&database_url, &on_broker).await;
+        let scorer = start_scorer_with(&database_url, &on_broker).await;
+        let alerter = start_alerter(&database_url, &unique("alerter"), &on_broker).await;
+        let config = settings(&database_url, &on_broker);
+        let news =
+            shockwave_ingest_news::Config::load(&config, vec![data("news")]).expect("news config");
+        assert_eq!(
+            shockwave_ingest_news::run(news, Shutdown::new())
+                .await
+                .unwrap()
+                .published,
+            129
+        );
+        let ranks =
+            shockwave_ingest_appranks::Config::load(&config, vec![data("appranks/ranks.csv")])
+                .expect("ranks config");
+        assert_eq!(
+            shockwave_ingest_appranks::run(ranks, Shutdown::new())
+                .await
+                .unwrap()
+                .published,
+            595
+        );
+        let prices = shockwave_ingest_prices::Config::load(
+            &config,
+            vec![data("market/deepseek-window-daily.csv")],
+        )
+        .expect("prices config");
+        assert_eq!(
+            shockwave_ingest_prices::run(prices, Shutdown::new())
+                .await
+                .unwrap()
+                .published,
+            285
+        );
+        eventually("the demo week projected", Duration::from_secs(240), || {
+            let pool = pool.clone();
+            async move {
+                let scored = count(&pool, "SELECT count(*) FROM article_scores").await;
+                let ranks = count(&pool, "SELECT count(*) FROM app_ranks").await;
+                let bars = count(&pool, "SELECT count(*) FROM price_bars").await;
+                let alerts = count(&pool, "SELECT count(*) FROM alerts").await;
+                let shocks = count(&pool, "SELECT count(*) FROM shock_events").await;
+                let unpublished = count(
+                    &pool,
+                    "SELECT count(*) FROM alerts WHERE published_at IS NULL",
+                )
+                .await;
+                (scored == 129
+                    && ranks == 595
+                    && bars == 285
+                    && alerts > 0
+                    && unpublished == 0
+                    && shocks == alerts)
+                    .then_some(())
+            }
+        })
+        .await;
+        // The alerter may still be working through its last batches: wait until its outbox stops growing.
+        let mut last = -1;
+        loop {
+            let alerts = count(&pool, "SELECT count(*) FROM alerts").await;
+            let projected = count(&pool, "SELECT count(*) FROM shock_events").await;
+            if alerts == last && projected == alerts {
+                break;
+            }
+            last = alerts;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        DemoWeek {
+            pool,
+            database_url,
+            services: vec![alerter, scorer, projector],
+            _broker: broker,
+        }
+    }
+
+    /// Stops the services (the database stays for reading).
+    pub async fn stop(self) -> PgPool {
+        for service in self.services {
+            service.stop().await;
+        }
+        self.pool
+    }
+}

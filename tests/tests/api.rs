@@ -1,0 +1,403 @@
+//! The REST API driven through `app(state)` without a socket, over the demo week projected by the real
+//! pipeline: the DeepSeek facts come back (NVDA -16.97 % on 27 January, the shock on the 26th, DeepSeek No. 1
+//! on the 26th), lists page with cursors, bad parameters are named problems, past data is cacheable with an
+//! ETag, the admin endpoints want the right token, and `/openapi.json` documents every route.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shockwave_tests::demo_week::DemoWeek;
+use shockwave_tests::repo_root;
+use tower::ServiceExt;
+
+const TOKEN: &str = "admin-test-token";
+
+struct Api(Router);
+
+impl Api {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self.0.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .send(Request::get(uri).body(Body::empty()).unwrap())
+            .await;
+        (status, body)
+    }
+
+    async fn ok(&self, uri: &str) -> Value {
+        let (status, body) = self.get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        body
+    }
+
+    /// A 400 problem naming `parameter`.
+    async fn bad(&self, uri: &str, parameter: &str) {
+        let (status, headers, body) = self
+            .send(Request::get(uri).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            body["type"],
+            "https://shockwave.dev/problems/invalid-parameter"
+        );
+        assert_eq!(body["parameter"], parameter, "{uri}: {body}");
+    }
+
+    async fn admin(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+}
+
+fn percent(x: f64) -> f64 {
+    (x * 10_000.0).round() / 100.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
+    let week = DemoWeek::project(19096).await;
+    let pool = week.stop().await;
+    let mut state = shockwave_api::AppState::with_pool(pool.clone());
+    state.admin_token = Some(TOKEN.into());
+    state.model_cards = repo_root().join("models/sentiment");
+    let api = Api(shockwave_api::app(state));
+
+    // Prices and returns: the sell-off.
+    let returns = api
+        .ok("/v1/returns?instrument=NVDA&from=2025-01-27&to=2025-01-27")
+        .await;
+    assert_eq!(
+        percent(returns["days"][0]["simple_return"].as_f64().unwrap()),
+        -16.97
+    );
+    let abnormal = api
+        .ok("/v1/returns?instrument=basket:ai_hardware&kind=abnormal&benchmark=QQQ&from=2025-01-27&to=2025-01-27")
+        .await;
+    assert!(
+        abnormal["days"][0]["market_adjusted_return"]
+            .as_f64()
+            .unwrap()
+            < -0.05,
+        "{abnormal}"
+    );
+    let prices = api
+        .ok("/v1/prices?ticker=nvda&from=2025-01-23&to=2025-01-28")
+        .await;
+    assert_eq!(prices["bars"].as_array().unwrap().len(), 4);
+
+    // The shock, raised on Sunday the 26th, with its evidence and history.
+    let shocks = api
+        .ok("/v1/shocks?subject=ai_efficiency&direction=negative")
+        .await;
+    let shock = &shocks["items"][0];
+    assert!(
+        shock["opened_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2025-01-26"),
+        "{shock}"
+    );
+    assert!(!shock["evidence"].as_array().unwrap().is_empty());
+    let id = shock["shock_id"].as_str().unwrap().to_string();
+    let detail = api.ok(&format!("/v1/shocks/{id}")).await;
+    assert!(detail["history"].as_array().unwrap().len() >= 2, "{detail}");
+    assert!(
+        detail["basket"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "NVDA")
+    );
+
+    // The event study around it: the first session after it is Monday the 27th.
+    let study = api
+        .ok(&format!(
+            "/v1/event-study?shock_id={id}&instruments=NVDA,basket:ai_hardware"
+        ))
+        .await;
+    assert_eq!(study["event_day"], "2025-01-27");
+    let day0 = study["studies"][0]["study"]["windows"][0]["car"]
+        .as_f64()
+        .unwrap();
+    assert!(day0 < -0.05, "{study}");
+
+    // DeepSeek's climb to No. 1.
+    let ranks = api
+        .ok("/v1/app-ranks?app=6737597349&from=2025-01-24&to=2025-01-26")
+        .await;
+    let climb: Vec<i64> = ranks["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rank"].as_i64().unwrap())
+        .collect();
+    assert_eq!(climb, vec![31, 6, 1]);
+
+    // Sentiment and buzz by day, and the lead-lag table.
+    let sentiment = api
+        .ok("/v1/sentiment?topic=ai_efficiency&bucket=day&from=2025-01-20&to=2025-01-31")
+        .await;
+    let sunday = sentiment["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| {
+            b["bucket_start"]
+                .as_str()
+                .unwrap()
+                .starts_with("2025-01-26")
+        })
+        .expect("a bucket on the 26th");
+    assert!(
+        sunday["article_count"].as_i64().unwrap() >= 5 && sunday["buzz"].as_f64().unwrap() > 2.0,
+        "{sunday}"
+    );
+    assert_eq!(sentiment["model_version"], "1");
+    let hours = api
+        .ok("/v1/sentiment?ticker=NVDA&bucket=hour&from=2025-01-26&to=2025-01-28")
+        .await;
+    assert!(!hours["buckets"].as_array().unwrap().is_empty());
+    let table = api
+        .ok("/v1/correlations?topic=ai_efficiency&instrument=basket:ai_hardware&max_lag=5")
+        .await;
+    assert_eq!(table["rows"].as_array().unwrap().len(), 22);
+
+    // Articles: search, filters, pages, one article with its scores.
+    let first = api
+        .ok("/v1/articles?topic=ai_efficiency&from=2025-01-01&to=2025-02-28&limit=10")
+        .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 10);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("more pages")
+        .to_string();
+    let second = api
+        .ok(&format!("/v1/articles?topic=ai_efficiency&from=2025-01-01&to=2025-02-28&limit=10&cursor={cursor}"))
+        .await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        ids(&second).iter().all(|id| !ids(&first).contains(id)),
+        "pages do not overlap"
+    );
+    let last_of_first = first["items"][9]["published_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(second["items"][0]["published_at"].as_str().unwrap() <= last_of_first.as_str());
+    let found = api
+        .ok("/v1/articles?q=nvidia&from=2025-01-01&to=2025-02-28")
+        .await;
+    assert!(!found["items"].as_array().unwrap().is_empty());
+    let french = api
+        .ok("/v1/articles?language=fr&q=semi-conducteurs&from=2025-01-01&to=2025-02-28")
+        .await;
+    assert!(
+        french["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["language"] == "fr")
+    );
+    assert!(!french["items"].as_array().unwrap().is_empty());
+    let negative = api
+        .ok("/v1/articles?label=negative&ticker=NVDA&from=2025-01-01&to=2025-02-28")
+        .await;
+    assert!(
+        negative["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["score"]["label"] == "negative")
+    );
+    let article_id = first["items"][0]["id"].as_str().unwrap();
+    let article = api.ok(&format!("/v1/articles/{article_id}")).await;
+    assert_eq!(article["scores"][0]["active"], true);
+    assert_eq!(article["scores"][0]["model_version"], "1");
+    assert!(article["scores"][0]["chunks"].is_array());
+    assert!(!article["body"].as_str().unwrap().is_empty());
+
+    // Models: version 1, active, with its card figures.
+    let models = api.ok("/v1/models").await;
+    assert_eq!(models["models"][0]["model_version"], "1");
+    assert_eq!(models["models"][0]["active"], true);
+    assert!((models["models"][0]["card"]["accuracy"].as_f64().unwrap() - 0.877).abs() < 0.001);
+
+    // Bad input: problems that name the parameter; unknown ids are 404.
+    api.bad("/v1/prices", "ticker").await;
+    api.bad("/v1/prices?ticker=NV%20DA", "ticker").await;
+    api.bad("/v1/prices?ticker=NVDA&from=yesterday", "from")
+        .await;
+    api.bad(
+        "/v1/prices?ticker=NVDA&from=1990-01-01&to=2025-01-01",
+        "from",
+    )
+    .await;
+    api.bad("/v1/articles?limit=0", "limit").await;
+    api.bad("/v1/articles?limit=201", "limit").await;
+    api.bad("/v1/articles?cursor=garbage", "cursor").await;
+    api.bad("/v1/articles?label=angry", "label").await;
+    api.bad("/v1/articles?limit=1&limit=2", "query").await;
+    api.bad("/v1/articles/not-a-uuid", "id").await;
+    api.bad("/v1/sentiment?topic=ai_efficiency&ticker=NVDA", "topic")
+        .await;
+    api.bad(
+        "/v1/sentiment?topic=ai_efficiency&bucket=minute&from=2025-01-01&to=2025-02-01",
+        "from",
+    )
+    .await;
+    api.bad("/v1/correlations?topic=ai_efficiency&max_lag=50", "max_lag")
+        .await;
+    api.bad("/v1/event-study", "shock_id").await;
+    api.bad("/v1/returns?instrument=basket:Robots", "instrument")
+        .await;
+    let (status, missing) = api
+        .get("/v1/articles/00000000-0000-0000-0000-000000000000")
+        .await;
+    assert_eq!(
+        (status, missing["type"].as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            Some("https://shockwave.dev/problems/not-found")
+        )
+    );
+
+    // Past data is final: cacheable, with an ETag that answers 304; request ids come back.
+    let uri = "/v1/prices?ticker=NVDA&from=2025-01-23&to=2025-01-28";
+    let (status, headers, _) = api
+        .send(
+            Request::get(uri)
+                .header("x-request-id", "req-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=86400");
+    assert_eq!(headers["x-request-id"], "req-42");
+    let etag = headers[header::ETAG].to_str().unwrap().to_string();
+    let (status, _, _) = api
+        .send(
+            Request::get(uri)
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (_, headers, _) = api
+        .send(Request::get("/v1/models").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert!(!headers["x-request-id"].is_empty());
+
+    // Admin: 401 without a token, 403 with a wrong one; switching to a version without scores is refused.
+    let (status, headers, _) = api.admin("POST", "/v1/admin/replay", None, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+    let (status, _, _) = api
+        .admin("POST", "/v1/admin/replay", Some("wrong"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = api
+        .admin(
+            "PUT",
+            "/v1/admin/active-model",
+            Some(TOKEN),
+            json!({"model_version": "9"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _, body) = api
+        .admin(
+            "PUT",
+            "/v1/admin/active-model",
+            Some(TOKEN),
+            json!({"version": "1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("body"))
+    );
+    let (status, _, body) = api
+        .admin(
+            "PUT",
+            "/v1/admin/active-model",
+            Some(TOKEN),
+            json!({"model_version": "1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = api
+        .ok("/v1/sentiment?topic=ai_efficiency&bucket=day&from=2025-01-20&to=2025-01-31")
+        .await;
+    let (status, _, body) = api
+        .admin("POST", "/v1/admin/replay", Some(TOKEN), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["events"].as_u64().unwrap() >= 129 + 129 + 595 + 285);
+    let after = api
+        .ok("/v1/sentiment?topic=ai_efficiency&bucket=day&from=2025-01-20&to=2025-01-31")
+        .await;
+    assert_eq!(before, after, "a replay rebuilds the same views");
+
+    // The OpenAPI document: 3.1, every route, the problem schema and the admin scheme.
+    let spec = api.ok("/openapi.json").await;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/v1/articles",
+        "/v1/articles/{id}",
+        "/v1/sentiment",
+        "/v1/prices",
+        "/v1/returns",
+        "/v1/correlations",
+        "/v1/event-study",
+        "/v1/app-ranks",
+        "/v1/shocks",
+        "/v1/shocks/{id}",
+        "/v1/models",
+        "/v1/admin/replay",
+        "/v1/admin/rescore",
+        "/v1/admin/active-model",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from the spec"
+        );
+    }
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+    assert!(spec["components"]["securitySchemes"]["admin_token"].is_object());
+}
