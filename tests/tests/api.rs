@@ -400,4 +400,49 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     }
     assert!(spec["components"]["schemas"]["Problem"].is_object());
     assert!(spec["components"]["securitySchemes"]["admin_token"].is_object());
+
+    // The response cache: answers come from memory until an admin action empties it.
+    let mut state = shockwave_api::AppState::with_pool(pool.clone());
+    state.admin_token = Some(TOKEN.into());
+    state.cache = shockwave_api::cache::ResponseCache::new(std::time::Duration::from_secs(600));
+    let cached = Api(shockwave_api::app(state));
+    let climb_uri = "/v1/app-ranks?app=6737597349&from=2025-01-24&to=2025-01-26";
+    let days = |body: &Value| body["days"].as_array().unwrap().len();
+    assert_eq!(days(&cached.ok(climb_uri).await), 3);
+    sqlx::query("DELETE FROM app_ranks WHERE app_id = '6737597349' AND observed_at < '2025-01-25'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        days(&cached.ok(climb_uri).await),
+        3,
+        "served from the cache"
+    );
+    let (_, headers, _) = cached
+        .send(Request::get(climb_uri).body(Body::empty()).unwrap())
+        .await;
+    let etag = headers[header::ETAG].to_str().unwrap().to_string();
+    let (status, _, _) = cached
+        .send(
+            Request::get(climb_uri)
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (status, _, _) = cached
+        .admin(
+            "PUT",
+            "/v1/admin/active-model",
+            Some(TOKEN),
+            json!({"model_version": "1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        days(&cached.ok(climb_uri).await),
+        2,
+        "the model switch emptied the cache"
+    );
 }

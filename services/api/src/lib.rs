@@ -4,6 +4,7 @@
 //! without a socket.
 
 pub mod auth;
+pub mod cache;
 pub mod cursor;
 pub mod observe;
 pub mod openapi;
@@ -40,6 +41,8 @@ pub struct Config {
     pub scorer_bin: PathBuf,
     /// `SHOCKWAVE_MODEL_CARDS`: folder of model versions (`v<version>/export_report.json`).
     pub model_cards: PathBuf,
+    /// `SHOCKWAVE_API_CACHE_MS`: how long a `GET` answer is served from memory (0: never).
+    pub cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("scorer_bin", &self.scorer_bin)
             .field("model_cards", &self.model_cards)
+            .field("cache_ttl", &self.cache_ttl)
             .finish()
     }
 }
@@ -76,6 +80,7 @@ impl Config {
             scorer_bin: settings.get_or("SHOCKWAVE_SCORER_BIN", PathBuf::from("scorer"))?,
             model_cards: settings
                 .get_or("SHOCKWAVE_MODEL_CARDS", PathBuf::from("models/sentiment"))?,
+            cache_ttl: Duration::from_millis(settings.get_or("SHOCKWAVE_API_CACHE_MS", 2000)?),
         })
     }
 }
@@ -88,6 +93,7 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     pub scorer_bin: PathBuf,
     pub model_cards: PathBuf,
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 impl AppState {
@@ -98,12 +104,13 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             scorer_bin: config.scorer_bin.clone(),
             model_cards: config.model_cards.clone(),
+            cache: cache::ResponseCache::new(config.cache_ttl),
         }
     }
 }
 
 impl AppState {
-    /// State with the defaults: admin disabled, no CORS origins (tests and tools).
+    /// State with the defaults: admin disabled, no CORS origins, no response cache (tests and tools).
     pub fn with_pool(pool: PgPool) -> Self {
         AppState {
             pool,
@@ -111,6 +118,7 @@ impl AppState {
             cors_origins: Vec::new(),
             scorer_bin: PathBuf::from("scorer"),
             model_cards: PathBuf::from("models/sentiment"),
+            cache: cache::ResponseCache::new(Duration::ZERO),
         }
     }
 }
@@ -143,6 +151,7 @@ pub fn app(state: AppState) -> Router {
             .expect("the OpenAPI document serialises"),
     );
     let cors = cors(&state.cors_origins);
+    let cache = state.cache.clone();
     router
         .route(
             "/openapi.json",
@@ -157,6 +166,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(cache, cache::serve))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(cors)
 }

@@ -39,6 +39,7 @@ pub async fn replay(
     let summary = shockwave_projector::replay::replay(&state.pool)
         .await
         .map_err(|e| Problem::internal(&format!("{e:#}")))?;
+    state.cache.clear();
     tracing::info!(events = summary.events, "projections rebuilt on request");
     Ok(Json(Replayed {
         events: summary.events as u64,
@@ -135,6 +136,7 @@ pub async fn activate(
     shockwave_projector::active_model::activate(&state.pool, &version)
         .await
         .map_err(|e| Problem::conflict(format!("{e:#}")))?;
+    state.cache.clear();
     tracing::info!(%version, "active model switched on request");
     Ok(Json(Activated {
         model_version: version,
