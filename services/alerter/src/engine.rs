@@ -132,12 +132,18 @@ impl Engine {
         self.watermark
     }
 
-    /// Subjects with an open episode.
-    pub fn open_subjects(&self) -> impl Iterator<Item = (&str, &str)> {
+    /// Every subject seen, with whether an episode is open on it.
+    pub fn subjects(&self) -> impl Iterator<Item = (&str, &str, bool)> {
         self.subjects
             .iter()
-            .filter(|(_, s)| s.episodes.any_open())
-            .map(|((kind, subject), _)| (kind.as_str(), subject.as_str()))
+            .map(|((kind, subject), s)| (kind.as_str(), subject.as_str(), s.episodes.any_open()))
+    }
+
+    /// Subjects with an open episode.
+    pub fn open_subjects(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.subjects()
+            .filter(|(_, _, open)| *open)
+            .map(|(kind, subject, _)| (kind, subject))
     }
 
     /// Replaces a subject's detectors with ones fed its whole `history` (every stored article about it, in

@@ -34,7 +34,7 @@ static RAISED: LazyLock<IntCounterVec> = LazyLock::new(|| {
         &["status"],
     )
 });
-/// 1 while a shock on the subject is open, else 0.
+/// 1 while a shock on the subject is open, else 0 (every subject seen has a series).
 pub static OPEN: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     gauge_vec(
         "alerter_shock_open",
@@ -178,9 +178,9 @@ impl AlertHandler {
                 }
             }
         }
-        OPEN.reset();
-        for (kind, subject) in self.engine.open_subjects() {
-            OPEN.with_label_values(&[kind, subject]).set(1);
+        for (kind, subject, open) in self.engine.subjects() {
+            OPEN.with_label_values(&[kind, subject])
+                .set(i64::from(open));
         }
         Ok(())
     }
