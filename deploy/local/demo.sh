@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: brings up the local stack, builds and starts the services as their own processes, replays the
 # DeepSeek-week dataset (news, app ranks, prices) through the three ingestors at an accelerated clock
-# (SHOCKWAVE_REPLAY_SPEED, default one day per second) and prints where to query. `demo.sh stop` stops the
-# services.
+# (SHOCKWAVE_REPLAY_SPEED, default one day per second), then prints the report (the shock alert against the US
+# open, the sell-off, evidence, the app-rank climb, lead-lag, where to query) and writes the chart to
+# .stack/demo/chart.svg. `demo.sh stop` stops the services.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -35,7 +36,7 @@ export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BRO
 
 echo "[demo] building the services (release)"
 cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
-  -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api
+  -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-report
 bin="$root/target/release"
 export SHOCKWAVE_SCORER_BIN="$bin/scorer"
 
@@ -94,15 +95,19 @@ for b in bars:
     prev = b["close"]
 PY
 echo
-echo "[demo] sentiment shocks the alerter raised (waiting for the DeepSeek one):"
-shocks_sql="SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI') || ' UTC  ' || rpad(subject, 16) || rpad(event->'payload'->>'direction', 9) || 'z ' || round((event->'payload'->>'magnitude')::numeric, 1) || ', ' || (event->'payload'->>'article_count') || ' articles' FROM alerts WHERE status = 'open' ORDER BY occurred_at, subject"
+echo "[demo] waiting for the alerter's DeepSeek alert"
+found=0
 for _ in $(seq 1 300); do
-  found="$(psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM alerts WHERE status = 'open' AND subject = 'ai_efficiency' AND event->'payload'->>'direction' = 'negative'" 2>/dev/null || echo 0)"
+  found="$(psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM shocks WHERE subject = 'ai_efficiency' AND direction = 'negative'" 2>/dev/null || echo 0)"
   [ "${found:-0}" -gt 0 ] && break
   sleep 0.2
 done
-psql "$DATABASE_URL" -Atqc "$shocks_sql" | sed 's/^/  /'
-psql "$DATABASE_URL" -Atqc "SELECT '  DeepSeek alert ' || round(extract(epoch FROM timestamptz '2025-01-27 14:30Z' - min(occurred_at)) / 3600, 1) || ' h before the US open on Monday 27 January' FROM alerts WHERE status = 'open' AND subject = 'ai_efficiency' AND event->'payload'->>'direction' = 'negative'"
+if [ "${found:-0}" -eq 0 ]; then
+  echo "[demo] no ai_efficiency shock within 60 s; see .stack/logs/alerter.log" >&2
+  exit 1
+fi
+echo
+"$bin/report" "$state/demo"
 cat <<MSG
 
 [demo] the services keep running (logs in .stack/logs/). Query them:
