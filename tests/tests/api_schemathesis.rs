@@ -49,8 +49,10 @@ async fn generated_requests_get_no_server_error_and_documented_responses() {
                 "examples,coverage,fuzzing",
                 "--max-examples",
                 "30",
+                // One worker: Hypothesis describing strategies from two threads at once can trip CPython
+                // 3.11's parser ("AST constructor recursion depth mismatch"), an error in the tool, not the API.
                 "--workers",
-                "2",
+                "1",
                 "--seed",
                 "20250127",
                 "--request-timeout",
