@@ -27,6 +27,26 @@ pub fn decode(text: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, Probl
     Ok(Some((at, id)))
 }
 
+/// The first `limit` of `rows` (fetched with `limit + 1` to see whether more follow) and the cursor after the
+/// last of them when more follow.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let next = if more {
+        rows.last().map(|row| {
+            let (at, id) = key(row);
+            encode(at, id)
+        })
+    } else {
+        None
+    };
+    (rows, next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

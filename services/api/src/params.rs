@@ -49,6 +49,32 @@ pub fn choice(
     })
 }
 
+/// One of a fixed set of words, or `None` when absent.
+pub fn optional_choice(
+    name: &'static str,
+    value: &Option<String>,
+    allowed: &[&'static str],
+) -> Result<Option<&'static str>, Problem> {
+    given(value)
+        .map(|_| choice(name, value, allowed, allowed[0]))
+        .transpose()
+}
+
+/// The subject of a query: exactly one of `topic` (a topic id) and `ticker`, as (`topic`|`ticker`, name).
+pub fn subject(
+    topic: &Option<String>,
+    ticker: &Option<String>,
+) -> Result<(&'static str, String), Problem> {
+    match (given(topic), given(ticker)) {
+        (Some(topic), None) => Ok(("topic", word("topic", topic)?)),
+        (None, Some(ticker)) => Ok(("ticker", instrument("ticker", ticker, false)?)),
+        _ => Err(Problem::invalid_parameter(
+            "topic",
+            "give exactly one of `topic` and `ticker`",
+        )),
+    }
+}
+
 /// An integer within `min..=max`, or `default`.
 pub fn integer(
     name: &'static str,

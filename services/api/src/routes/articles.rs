@@ -183,16 +183,8 @@ pub async fn list(
     let language = params::optional(&query.language)
         .map(|l| params::word("language", l))
         .transpose()?;
-    let label = params::optional(&query.label)
-        .map(|_| {
-            params::choice(
-                "label",
-                &query.label,
-                &["negative", "neutral", "positive"],
-                "neutral",
-            )
-        })
-        .transpose()?;
+    let label =
+        params::optional_choice("label", &query.label, &["negative", "neutral", "positive"])?;
     let topic = params::optional(&query.topic)
         .map(|t| params::word("topic", t))
         .transpose()?;
@@ -213,15 +205,8 @@ pub async fn list(
         .bind(limit + 1)
         .fetch_all(&state.pool)
         .await?;
-    let more = rows.len() as i64 > limit;
-    let items: Vec<ArticleSummary> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(Row::summary)
-        .collect();
-    let next_cursor = more
-        .then(|| items.last().map(|a| cursor::encode(a.published_at, a.id)))
-        .flatten();
+    let items: Vec<ArticleSummary> = rows.into_iter().map(Row::summary).collect();
+    let (items, next_cursor) = cursor::page(items, limit, |a| (a.published_at, a.id));
     let page = ArticlePage { items, next_cursor };
     respond::json(&headers, &page, false)
 }

@@ -45,19 +45,7 @@ pub async fn table(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<CorrelationsQuery>,
 ) -> Result<Response, Problem> {
-    let (kind, subject) = match (
-        params::optional(&query.topic),
-        params::optional(&query.ticker),
-    ) {
-        (Some(topic), None) => ("topic", params::word("topic", topic)?),
-        (None, Some(ticker)) => ("ticker", params::instrument("ticker", ticker, false)?),
-        _ => {
-            return Err(Problem::invalid_parameter(
-                "topic",
-                "give exactly one of `topic` and `ticker`",
-            ));
-        }
-    };
+    let (kind, subject) = params::subject(&query.topic, &query.ticker)?;
     let instrument = params::instrument(
         "instrument",
         params::optional(&query.instrument).unwrap_or("basket:ai_hardware"),

@@ -61,19 +61,7 @@ pub async fn list(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<SentimentQuery>,
 ) -> Result<Response, Problem> {
-    let (kind, subject) = match (
-        params::optional(&query.topic),
-        params::optional(&query.ticker),
-    ) {
-        (Some(topic), None) => ("topic", params::word("topic", topic)?),
-        (None, Some(ticker)) => ("ticker", params::instrument("ticker", ticker, false)?),
-        _ => {
-            return Err(Problem::invalid_parameter(
-                "topic",
-                "give exactly one of `topic` and `ticker`",
-            ));
-        }
-    };
+    let (kind, subject) = params::subject(&query.topic, &query.ticker)?;
     let bucket = params::choice("bucket", &query.bucket, &["minute", "hour", "day"], "day")?;
     let max_days = match bucket {
         "minute" => 7,

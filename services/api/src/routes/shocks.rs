@@ -77,26 +77,10 @@ pub async fn list(
     let subject = params::optional(&query.subject)
         .map(|s| params::word("subject", s))
         .transpose()?;
-    let status = params::optional(&query.status)
-        .map(|_| {
-            params::choice(
-                "status",
-                &query.status,
-                &["open", "updated", "resolved"],
-                "open",
-            )
-        })
-        .transpose()?;
-    let direction = params::optional(&query.direction)
-        .map(|_| {
-            params::choice(
-                "direction",
-                &query.direction,
-                &["negative", "positive"],
-                "negative",
-            )
-        })
-        .transpose()?;
+    let status =
+        params::optional_choice("status", &query.status, &["open", "updated", "resolved"])?;
+    let direction =
+        params::optional_choice("direction", &query.direction, &["negative", "positive"])?;
     let rows = sqlx::query_as::<_, Shock>(
         "SELECT shock_id, status, subject_kind, subject, direction, statistic, magnitude, window_start, window_end, \
                 article_count, opened_at, updated_at, coalesce(evidence, '[]') AS evidence, coalesce(basket, '[]') AS basket \
@@ -116,15 +100,7 @@ pub async fn list(
     .bind(limit + 1)
     .fetch_all(&state.pool)
     .await?;
-    let more = rows.len() as i64 > limit;
-    let items: Vec<Shock> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|s| cursor::encode(s.opened_at, s.shock_id))
-        })
-        .flatten();
+    let (items, next_cursor) = cursor::page(rows, limit, |s| (s.opened_at, s.shock_id));
     respond::json(&headers, &ShockPage { items, next_cursor }, false)
 }
 
