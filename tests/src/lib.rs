@@ -39,6 +39,24 @@ pub fn server_url() -> String {
         .unwrap_or(url)
 }
 
+/// Every Rust source under `services/`, concatenated: what tests search for the names services read or
+/// register (environment variables, metrics).
+pub fn service_sources() -> String {
+    fn walk(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).expect("readable folder") {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).expect("readable source"));
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&repo_root().join("services"), &mut out);
+    out
+}
+
 /// A name no other test or earlier run uses.
 pub fn unique(prefix: &str) -> String {
     format!(

@@ -1,20 +1,7 @@
 //! The deployment files agree with the code: every `SHOCKWAVE_*` variable that `deploy/compose.yaml` and the
 //! Kubernetes manifests set is one a service reads, and every service binary they run exists.
 
-use std::path::Path;
-
 use shockwave_tests::repo_root;
-
-fn sources(dir: &Path, out: &mut String) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push_str(&std::fs::read_to_string(&path).unwrap());
-        }
-    }
-}
 
 fn variables(text: &str) -> Vec<String> {
     let mut names: Vec<String> = text
@@ -49,8 +36,7 @@ fn deploy_files() -> Vec<(String, String)> {
 
 #[test]
 fn every_variable_the_deployments_set_is_read_by_a_service() {
-    let mut code = String::new();
-    sources(&repo_root().join("services"), &mut code);
+    let code = shockwave_tests::service_sources();
     let mut checked = 0;
     for (file, text) in deploy_files() {
         for name in variables(&text) {

@@ -6,7 +6,6 @@
 //! on failures, registered in the code.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::Value;
 use shockwave_tests::demo_week::DemoWeek;
@@ -166,18 +165,7 @@ async fn every_panel_query_returns_what_its_panel_shows() {
     assert!(queries >= 12, "{queries} queries");
 
     let live = shockwave_common::metrics::render();
-    let mut code = String::new();
-    fn sources(dir: &Path, out: &mut String) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push_str(&std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
-    sources(&repo_root().join("services"), &mut code);
+    let code = shockwave_tests::service_sources();
     // Counters whose samples appear only when something fails (or a receiver is configured).
     let on_failure = [
         "dead_letters_total",

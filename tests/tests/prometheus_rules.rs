@@ -29,24 +29,11 @@ fn the_rules_check_and_pass_their_unit_tests() {
     promtool(&dir.join("rules"), &["test", "rules", "shockwave.test.yml"]);
 }
 
-/// Every Rust source under `dir`, concatenated.
-fn sources(dir: &Path, out: &mut String) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push_str(&std::fs::read_to_string(&path).unwrap());
-        }
-    }
-}
-
 #[test]
 fn every_metric_the_rules_use_is_registered_by_a_service() {
     let rules =
         std::fs::read_to_string(repo_root().join("deploy/prometheus/rules/shockwave.yml")).unwrap();
-    let mut code = String::new();
-    sources(&repo_root().join("services"), &mut code);
+    let code = shockwave_tests::service_sources();
     let mut used: Vec<&str> = rules
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter_map(|word| word.strip_prefix("shockwave_"))

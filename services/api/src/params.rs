@@ -75,6 +75,13 @@ pub fn subject(
     }
 }
 
+/// A UUID (a path id, a shock id).
+pub fn uuid(name: &'static str, text: &str) -> Result<uuid::Uuid, Problem> {
+    text.trim()
+        .parse()
+        .map_err(|_| Problem::invalid_parameter(name, format!("`{name}` must be a UUID")))
+}
+
 /// An integer within `min..=max`, or `default`.
 pub fn integer(
     name: &'static str,

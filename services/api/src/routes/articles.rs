@@ -282,9 +282,7 @@ pub async fn one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| Problem::invalid_parameter("id", "`id` must be a UUID"))?;
+    let id = params::uuid("id", &id)?;
     let article = sqlx::query_as::<_, ArticleRow>(
         "SELECT canonical_url, title, body, source_name, feed_id, language, published_at, published_at_estimated \
          FROM articles WHERE article_id = $1",

@@ -76,9 +76,7 @@ pub async fn study(
         params::optional(&query.date),
     ) {
         (Some(id), None) => {
-            let id: Uuid = id
-                .parse()
-                .map_err(|_| Problem::invalid_parameter("shock_id", "`shock_id` must be a UUID"))?;
+            let id = params::uuid("shock_id", id)?;
             let opened: Option<DateTime<Utc>> =
                 sqlx::query_scalar("SELECT opened_at FROM shocks WHERE shock_id = $1")
                     .bind(id)

@@ -130,9 +130,7 @@ pub async fn one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| Problem::invalid_parameter("id", "`id` must be a UUID"))?;
+    let id = params::uuid("id", &id)?;
     let shock = sqlx::query_as::<_, Shock>(
         "SELECT shock_id, status, subject_kind, subject, direction, statistic, magnitude, window_start, window_end, \
                 article_count, opened_at, updated_at, coalesce(evidence, '[]') AS evidence, coalesce(basket, '[]') AS basket \
