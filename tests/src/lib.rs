@@ -2,7 +2,11 @@
 //! and polling until the pipeline has caught up.
 
 pub mod demo_week;
+pub mod pipeline;
 pub mod private_broker;
+pub mod private_postgres;
+pub mod service_process;
+pub mod synthetic;
 pub mod topic_tail;
 pub mod webhook_sink;
 

@@ -1,5 +1,5 @@
 //! A Tansu broker of a test's own on another port (fresh data), for tests whose services must see only
-//! their own events on the topics; stopped when dropped, panics included.
+//! their own events on the topics, or that stop and restart it; stopped when dropped, panics included.
 
 use std::process::{Command, Stdio};
 
@@ -22,9 +22,27 @@ impl PrivateBroker {
     }
 
     pub fn start(port: u16) -> PrivateBroker {
+        // A broker an interrupted run left on the port would otherwise be taken for this one.
+        Self::stack(port, "down");
         let _ = std::fs::remove_dir_all(crate::repo_root().join(format!(".stack/tansu-{port}")));
         assert!(Self::stack(port, "up").success(), "private broker starts");
         PrivateBroker { port }
+    }
+
+    /// Stops the broker (SIGTERM, then SIGKILL after 10 s); its data stays.
+    pub fn stop(&self) {
+        assert!(
+            Self::stack(self.port, "down").success(),
+            "private broker stops"
+        );
+    }
+
+    /// Starts the broker again on the data it had.
+    pub fn start_again(&self) {
+        assert!(
+            Self::stack(self.port, "up").success(),
+            "private broker restarts"
+        );
     }
 
     pub fn brokers(&self) -> String {

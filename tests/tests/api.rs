@@ -431,6 +431,27 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // One article by id is read fresh each time: a score that lands shows at once.
+    let article_uri = format!("/v1/articles/{article_id}");
+    assert_eq!(
+        cached.ok(&article_uri).await["scores"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    sqlx::query(
+        "UPDATE article_scores SET model_version = 'stale-test' WHERE article_id = $1::uuid",
+    )
+    .bind(article_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        cached.ok(&article_uri).await["scores"][0]["model_version"],
+        "stale-test",
+        "an article by id is not served from the cache"
+    );
     let (status, _, _) = cached
         .admin(
             "PUT",

@@ -1,9 +1,9 @@
 //! The Grafana dashboards work on real data: every panel's, annotation's and variable's SQL, with Grafana's
 //! macros (`$__timeFilter`, `$__timeGroupAlias`) and the variables expanded, runs against the demo week
 //! projected by the pipeline and returns rows with the columns the panel needs (`time` and a value for time
-//! series). Every metric a PromQL expression names is one the services export: seen in this process's live
-//! registry after the demo week ran through the in-process services, or, for counters that only get samples
-//! on failures, registered in the code.
+//! series). Every metric a PromQL expression names is one the services export: served on a live `/metrics`
+//! (the admin server of this process, after the demo week ran through the in-process services), or, for
+//! counters that only get samples on failures, registered in the code.
 
 use std::collections::HashMap;
 
@@ -164,7 +164,22 @@ async fn every_panel_query_returns_what_its_panel_shows() {
     }
     assert!(queries >= 12, "{queries} queries");
 
-    let live = shockwave_common::metrics::render();
+    // The metrics as Prometheus scrapes them: the admin server's `/metrics` of this process, which ran the
+    // services of the demo week.
+    let shutdown = shockwave_common::Shutdown::new();
+    let admin = shockwave_common::admin::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        shockwave_common::admin::Readiness::new(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let response = reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let live = response.text().await.unwrap();
+    shutdown.trigger();
     let code = shockwave_tests::service_sources();
     // Counters whose samples appear only when something fails (or a receiver is configured).
     let on_failure = [

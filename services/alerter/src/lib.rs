@@ -237,6 +237,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         topics: vec![Topic::Scores.name().to_string()],
         max_batch: 2000,
         max_wait: Duration::from_millis(50),
+        instance_id: config.common.instance_id.clone(),
     })?;
     consumer.run(&mut handler, &shutdown).await;
     deliveries.await.context("delivery task")?;

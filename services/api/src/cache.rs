@@ -2,13 +2,15 @@
 //! queries cost milliseconds of database time while their answers change at most as fast as events are
 //! projected. Entries live `SHOCKWAVE_API_CACHE_MS` (default 2000; 0 disables); admin actions that change
 //! what the views say (replay, model switch) empty it. `If-None-Match` is answered from the cached `ETag`.
+//! Lookups of one resource by id (`/v1/articles/{id}`) are not cached: they cost one indexed read, and a client
+//! waiting for an article's score should see it the moment it is projected.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -96,6 +98,10 @@ pub async fn serve(
     if cache.ttl.is_zero()
         || request.method() != Method::GET
         || !request.uri().path().starts_with("/v1/")
+        || request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|route| route.as_str().ends_with('}'))
     {
         return next.run(request).await;
     }

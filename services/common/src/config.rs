@@ -92,6 +92,10 @@ pub struct CommonConfig {
     pub topic_partitions: i32,
     /// `SHOCKWAVE_TOPIC_REPLICATION`: replication factor for created topics (1 locally, 3 on a real cluster).
     pub topic_replication: i32,
+    /// `SHOCKWAVE_CONSUMER_INSTANCE_ID`: static group membership (Kafka's `group.instance.id`) for the group
+    /// consumers of this process. A restarted instance with the same id takes its partitions back at once,
+    /// without a rebalance; give each replica its own (the pod name). Unset: dynamic membership.
+    pub instance_id: Option<String>,
 }
 
 impl CommonConfig {
@@ -137,6 +141,9 @@ impl CommonConfig {
                     Err("expected 1..=16".into())
                 }
             })?,
+            instance_id: settings
+                .raw("SHOCKWAVE_CONSUMER_INSTANCE_ID")
+                .filter(|id| !id.trim().is_empty()),
         })
     }
 }

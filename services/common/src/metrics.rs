@@ -66,6 +66,13 @@ pub static PUBLISH_ERRORS: LazyLock<IntCounterVec> = LazyLock::new(|| {
         &["topic"],
     )
 });
+/// Producers replaced after a publish failed.
+pub static PRODUCER_RENEWALS: LazyLock<IntCounter> = LazyLock::new(|| {
+    counter(
+        "producer_renewals_total",
+        "Producers replaced by a new client after a publish failed.",
+    )
+});
 /// Messages handled and made durable by a consumer, by consumer group and topic.
 pub static EVENTS_CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter_vec(
@@ -122,6 +129,7 @@ pub fn render() -> String {
     // Touch the shared metrics so they appear (at zero) before their first use.
     LazyLock::force(&EVENTS_PUBLISHED);
     LazyLock::force(&PUBLISH_ERRORS);
+    LazyLock::force(&PRODUCER_RENEWALS);
     LazyLock::force(&EVENTS_CONSUMED);
     LazyLock::force(&DEAD_LETTERS);
     LazyLock::force(&HANDLER_ERRORS);

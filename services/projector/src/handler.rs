@@ -1,17 +1,27 @@
-//! One batch: sort messages into events, dead letters and rejects; dead-letter the rejects; then write the
-//! events, their projections, the dead letters and the offsets in a single transaction.
+//! One batch, in a single transaction: lock the stored offsets of its partitions and skip what they show was
+//! projected already; sort the rest into events, dead letters and rejects; dead-letter the rejects; write the
+//! events, their projections, the dead letters and the new offsets.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use anyhow::Context;
 use shockwave_common::dead_letter::{DeadLetter, Origin};
 use shockwave_common::kafka::consumer::{BatchHandler, Message, next_offsets};
 use shockwave_common::kafka::producer::EventProducer;
+use shockwave_common::metrics::counter;
 use shockwave_schemas::{Event, Topic};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{STAGE, projections, store};
+
+static REDELIVERED: LazyLock<prometheus::IntCounter> = LazyLock::new(|| {
+    counter(
+        "projector_redelivered_messages_total",
+        "Messages skipped because the stored offsets show they were projected already (redeliveries).",
+    )
+});
 
 pub struct Projector {
     pool: PgPool,
@@ -35,8 +45,34 @@ fn origin(m: &Message) -> Origin {
     }
 }
 
+/// The messages at or past the stored next offset of their partition (none stored: all of them).
+pub fn unprojected<'m>(
+    batch: &'m [Message],
+    stored: &HashMap<(String, i32), i64>,
+) -> Vec<&'m Message> {
+    batch
+        .iter()
+        .filter(|m| {
+            stored
+                .get(&(m.topic.clone(), m.partition))
+                .is_none_or(|next| m.offset >= *next)
+        })
+        .collect()
+}
+
+/// The distinct (topic, partition) pairs of a batch.
+fn partitions_of(batch: &[Message]) -> Vec<(&str, i32)> {
+    let mut pairs: Vec<(&str, i32)> = batch
+        .iter()
+        .map(|m| (m.topic.as_str(), m.partition))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
 /// Reads each message; nothing here can fail the batch.
-pub fn sort(batch: &[Message]) -> Sorted<'_> {
+pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
     let mut sorted = Sorted::default();
     for m in batch {
         if m.topic == Topic::DeadLetters.name() {
@@ -103,7 +139,13 @@ impl Projector {
 
 impl BatchHandler for Projector {
     async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
-        let sorted = sort(batch);
+        let mut tx = self.pool.begin().await.context("opening transaction")?;
+        let stored = store::lock_offsets(&mut tx, &self.consumer, &partitions_of(batch))
+            .await
+            .context("locking offsets")?;
+        let todo = unprojected(batch, &stored);
+        REDELIVERED.inc_by((batch.len() - todo.len()) as u64);
+        let sorted = sort(todo);
         // Rejects reach the dead-letter topic before our offsets move past them, so none is lost.
         for letter in &sorted.rejects {
             self.producer
@@ -111,7 +153,6 @@ impl BatchHandler for Projector {
                 .await
                 .context("dead-lettering a rejected message")?;
         }
-        let mut tx = self.pool.begin().await.context("opening transaction")?;
         let fresh = store::append_events(&mut tx, &sorted.events)
             .await
             .context("appending to the event store")?;
@@ -173,6 +214,28 @@ mod tests {
         assert_eq!(
             sorted.dead_letters[0].1.reason_kind,
             "unreadable_dead_letter"
+        );
+    }
+
+    #[test]
+    fn messages_below_the_stored_offset_of_their_partition_are_skipped() {
+        let batch = [
+            message(Topic::Prices, 4, b"a"),
+            message(Topic::Prices, 5, b"b"),
+            message(Topic::Articles, 0, b"c"),
+        ];
+        let stored = HashMap::from([((Topic::Prices.name().to_string(), 0), 5)]);
+        let offsets: Vec<(&str, i64)> = unprojected(&batch, &stored)
+            .iter()
+            .map(|m| (m.topic.as_str(), m.offset))
+            .collect();
+        assert_eq!(
+            offsets,
+            vec![(Topic::Prices.name(), 5), (Topic::Articles.name(), 0)]
+        );
+        assert_eq!(
+            partitions_of(&batch),
+            vec![(Topic::Articles.name(), 0), (Topic::Prices.name(), 0)]
         );
     }
 

@@ -30,8 +30,32 @@ pub struct Config {
     pub max_batch: usize,
     /// `SHOCKWAVE_PROJECTOR_MAX_WAIT_MS`: longest wait to fill a batch once its first message arrived.
     pub max_wait: Duration,
-    /// `SHOCKWAVE_PROJECTOR_SHARD` (`i/n`): the partitions this instance projects (p mod n = i); `0/1` is all.
-    pub shard: Shard,
+    /// `SHOCKWAVE_PROJECTOR_SHARD`: `i/n` projects the partitions p with p mod n = i (`0/1`, the default, is
+    /// all); `group` joins the consumer group and lets its coordinator share the partitions among instances.
+    pub membership: Membership,
+}
+
+/// How an instance gets its partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// A fixed share, starting where the offsets stored in Postgres say: no coordinator, no rebalances.
+    Static(Shard),
+    /// Whatever the group coordinator assigns, starting at the offsets committed to Kafka after each batch;
+    /// the offsets locked in Postgres skip what a redelivery brings again, so a rebalance doubles nothing.
+    Group,
+}
+
+impl std::str::FromStr for Membership {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim() == "group" {
+            return Ok(Membership::Group);
+        }
+        text.parse()
+            .map(Membership::Static)
+            .map_err(|e| format!("{e}, or group"))
+    }
 }
 
 impl Config {
@@ -60,7 +84,8 @@ impl Config {
                     }
                 },
             )?),
-            shard: settings.get_or("SHOCKWAVE_PROJECTOR_SHARD", Shard::ALL)?,
+            membership: settings
+                .get_or("SHOCKWAVE_PROJECTOR_SHARD", Membership::Static(Shard::ALL))?,
         })
     }
 }
@@ -76,24 +101,50 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         )
         .with("postgres", admin_server::postgres_check(pool.clone()));
     let producer = service::start(&config.common, readiness, &Topic::ALL, &shutdown).await?;
-    // The offsets stored with the data decide where to start: no group coordinator, no rebalances, and a
-    // restart after a crash resumes exactly after the last committed transaction.
-    let positions = store::load_offsets(&pool, &config.group_id).await?;
     let settings = ConsumerSettings {
         brokers: config.common.kafka_brokers.clone(),
         group_id: config.group_id.clone(),
         topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
         max_batch: config.max_batch,
         max_wait: config.max_wait,
+        instance_id: config.common.instance_id.clone(),
     };
-    let shard = config.shard;
-    let consumer =
-        tokio::task::spawn_blocking(move || BatchConsumer::assigned(settings, &positions, shard))
+    let consumer = match config.membership {
+        // The offsets stored with the data decide where to start, and a restart after a crash resumes exactly
+        // after the last committed transaction.
+        Membership::Static(shard) => {
+            let positions = store::load_offsets(&pool, &config.group_id).await?;
+            tokio::task::spawn_blocking(move || {
+                BatchConsumer::assigned(settings, &positions, shard)
+            })
             .await
-            .context("assigning partitions")??;
+            .context("assigning partitions")??
+        }
+        Membership::Group => BatchConsumer::new(settings)?,
+    };
     let mut handler = handler::Projector::new(pool, producer.clone(), config.group_id.clone());
-    tracing::info!(group = %config.group_id, "projector consuming");
+    tracing::info!(group = %config.group_id, membership = ?config.membership, "projector consuming");
     consumer.run(&mut handler, &shutdown).await;
     producer.flush(Duration::from_secs(10))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership_is_a_shard_or_the_group() {
+        assert_eq!("group".parse(), Ok(Membership::Group));
+        assert_eq!(
+            "1/2".parse(),
+            Ok(Membership::Static(Shard { index: 1, of: 2 }))
+        );
+        assert!(
+            "2/2"
+                .parse::<Membership>()
+                .unwrap_err()
+                .ends_with("or group")
+        );
+    }
 }

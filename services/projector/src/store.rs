@@ -1,7 +1,7 @@
 //! Set-based writes to the event store, the dead-letter table and the offsets table (one statement each,
 //! whatever the batch size).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use shockwave_common::dead_letter::DeadLetter;
 use shockwave_common::kafka::consumer::Message;
@@ -119,6 +119,30 @@ pub async fn save_offsets(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The next offsets this consumer stored for the given partitions, locked for the rest of the transaction:
+/// messages below them were projected already (a redelivery after a crash or a rebalance) and are skipped.
+pub async fn lock_offsets(
+    tx: &mut Transaction<'_, Postgres>,
+    consumer: &str,
+    partitions: &[(&str, i32)],
+) -> Result<HashMap<(String, i32), i64>, sqlx::Error> {
+    let topics: Vec<&str> = partitions.iter().map(|(t, _)| *t).collect();
+    let numbers: Vec<i32> = partitions.iter().map(|(_, p)| *p).collect();
+    sqlx::query(include_str!("sql/create_offsets.sql"))
+        .bind(consumer)
+        .bind(&topics)
+        .bind(&numbers)
+        .execute(&mut **tx)
+        .await?;
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(include_str!("sql/lock_offsets.sql"))
+        .bind(consumer)
+        .bind(&topics)
+        .bind(&numbers)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.into_iter().map(|(t, p, o)| ((t, p), o)).collect())
 }
 
 /// The offsets this consumer stored: (topic, partition, next offset).

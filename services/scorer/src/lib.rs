@@ -126,6 +126,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         topics: vec![Topic::Articles.name().to_string()],
         max_batch: config.max_articles,
         max_wait: config.max_wait,
+        instance_id: config.common.instance_id.clone(),
     })?;
     let mut handler = handler::ScoreHandler {
         scorer,

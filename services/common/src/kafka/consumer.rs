@@ -57,6 +57,8 @@ pub struct ConsumerSettings {
     pub topics: Vec<String>,
     pub max_batch: usize,
     pub max_wait: Duration,
+    /// Static group membership (`group.instance.id`): a restart with the same id keeps the partitions.
+    pub instance_id: Option<String>,
 }
 
 /// Which partitions a self-assigned consumer takes: those whose number modulo `of` is `index`.
@@ -151,7 +153,11 @@ impl BatchConsumer {
     }
 
     fn client(settings: &ConsumerSettings) -> Result<StreamConsumer, KafkaError> {
-        Ok(client_config(&settings.brokers)
+        let mut config = client_config(&settings.brokers);
+        if let Some(instance) = &settings.instance_id {
+            config.set("group.instance.id", instance);
+        }
+        Ok(config
             .set("group.id", &settings.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")

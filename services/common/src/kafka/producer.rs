@@ -1,6 +1,10 @@
 //! The keyed, idempotent event producer. Acknowledged means written to all in-sync replicas; `flush` on
-//! shutdown waits for everything in flight.
+//! shutdown waits for everything in flight. A publish that fails after the client's own retries replaces the
+//! client with a new one before the error is returned, so the caller's retry starts from a fresh producer
+//! identity: an idempotent producer whose sequence the broker no longer accepts (a broker restarted without
+//! its producer state, say) would otherwise fail every later publish too.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::future::try_join_all;
@@ -9,33 +13,77 @@ use shockwave_schemas::{Event, Topic};
 
 use super::{KafkaError, client_config};
 use crate::dead_letter::DeadLetter;
-use crate::metrics::{DEAD_LETTERS, EVENTS_PUBLISHED, PUBLISH_ERRORS};
+use crate::metrics::{DEAD_LETTERS, EVENTS_PUBLISHED, PRODUCER_RENEWALS, PUBLISH_ERRORS};
+
+/// The client in use and how many times it was replaced.
+struct Current {
+    generation: u64,
+    producer: FutureProducer,
+}
 
 #[derive(Clone)]
 pub struct EventProducer {
-    producer: FutureProducer,
+    brokers: String,
+    current: Arc<RwLock<Current>>,
+}
+
+fn client(brokers: &str) -> Result<FutureProducer, KafkaError> {
+    Ok(client_config(brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "120000")
+        .create()?)
 }
 
 impl EventProducer {
     pub fn new(brokers: &str) -> Result<Self, KafkaError> {
-        let producer = client_config(brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "5")
-            .set("message.timeout.ms", "120000")
-            .create()?;
-        Ok(EventProducer { producer })
+        Ok(EventProducer {
+            brokers: brokers.to_string(),
+            current: Arc::new(RwLock::new(Current {
+                generation: 0,
+                producer: client(brokers)?,
+            })),
+        })
+    }
+
+    fn current(&self) -> (u64, FutureProducer) {
+        let current = self.current.read().expect("producer lock");
+        (current.generation, current.producer.clone())
+    }
+
+    /// Replaces the client of `generation` (once, however many publishes of it failed); messages still queued
+    /// in the old one fail and are retried by their callers.
+    fn renew(&self, generation: u64) {
+        let mut current = self.current.write().expect("producer lock");
+        if current.generation != generation {
+            return;
+        }
+        match client(&self.brokers) {
+            Ok(producer) => {
+                current.producer = producer;
+                current.generation += 1;
+                PRODUCER_RENEWALS.inc();
+                tracing::warn!(
+                    generation = current.generation,
+                    "publish failed; producer replaced"
+                );
+            }
+            Err(error) => tracing::error!(%error, "producer could not be replaced"),
+        }
     }
 
     async fn send(&self, topic: &str, key: &[u8], payload: &[u8]) -> Result<(), KafkaError> {
+        let (generation, producer) = self.current();
         let record = FutureRecord::to(topic).key(key).payload(payload);
-        match self.producer.send(record, Duration::from_secs(30)).await {
+        match producer.send(record, Duration::from_secs(30)).await {
             Ok(_) => {
                 EVENTS_PUBLISHED.with_label_values(&[topic]).inc();
                 Ok(())
             }
             Err((source, _)) => {
                 PUBLISH_ERRORS.with_label_values(&[topic]).inc();
+                self.renew(generation);
                 Err(KafkaError::Publish {
                     topic: topic.to_string(),
                     source,
@@ -84,6 +132,6 @@ impl EventProducer {
 
     /// Waits for every in-flight message to be acknowledged.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.producer.flush(timeout).map_err(KafkaError::Client)
+        self.current().1.flush(timeout).map_err(KafkaError::Client)
     }
 }

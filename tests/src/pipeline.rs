@@ -1,0 +1,98 @@
+//! The pipeline's consuming services as processes on one broker and database, and waiting for a run's traffic
+//! to be projected while checking that none of them died on its own.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::service_process::ServiceProcess;
+use crate::synthetic::{Counts, Traffic};
+
+fn base(brokers: &str, database_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SHOCKWAVE_KAFKA_BROKERS", brokers.to_string()),
+        ("SHOCKWAVE_DATABASE_URL", database_url.to_string()),
+    ]
+}
+
+/// An instance id of its own (static group membership): a service restarted with it takes its partitions back
+/// at once, as a pod restarted in place does.
+pub fn instance_id() -> (&'static str, String) {
+    ("SHOCKWAVE_CONSUMER_INSTANCE_ID", crate::unique("instance"))
+}
+
+fn with(
+    mut env: Vec<(&'static str, String)>,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    env.extend_from_slice(extra);
+    env
+}
+
+/// The projector in consumer `group` (its offsets' name), with extra settings (`SHOCKWAVE_PROJECTOR_SHARD`).
+pub fn projector(
+    brokers: &str,
+    database_url: &str,
+    group: &str,
+    extra: &[(&'static str, String)],
+) -> ServiceProcess {
+    let mut env = base(brokers, database_url);
+    env.push(("SHOCKWAVE_PROJECTOR_GROUP", group.to_string()));
+    ServiceProcess::start("projector", &with(env, extra))
+}
+
+/// The scorer with the bundled model in consumer group `group`, with extra settings.
+pub fn scorer(
+    brokers: &str,
+    database_url: &str,
+    group: &str,
+    extra: &[(&'static str, String)],
+) -> ServiceProcess {
+    let mut env = with(base(brokers, database_url), extra);
+    env.push(("SHOCKWAVE_SCORER_GROUP", group.to_string()));
+    env.push((
+        "SHOCKWAVE_MODEL_DIR",
+        crate::repo_root()
+            .join("models/sentiment/v1")
+            .display()
+            .to_string(),
+    ));
+    ServiceProcess::start("scorer", &env)
+}
+
+/// The alerter in consumer group `group`, with no receivers.
+pub fn alerter(brokers: &str, database_url: &str, group: &str) -> ServiceProcess {
+    let mut env = base(brokers, database_url);
+    env.push(("SHOCKWAVE_ALERTER_GROUP", group.to_string()));
+    ServiceProcess::start("alerter", &env)
+}
+
+/// Waits until the run's rows reach `expected`, checking every second that `services` are still running;
+/// returns the counts seen then, or panics with the last counts after `timeout`.
+pub async fn wait_for_counts(
+    pool: &PgPool,
+    traffic: &Traffic,
+    expected: &Counts,
+    timeout: Duration,
+    services: &mut [&mut ServiceProcess],
+) -> Counts {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        for service in services.iter_mut() {
+            service.assert_alive();
+        }
+        let counts = traffic.counts(pool).await;
+        if counts.articles >= expected.articles
+            && counts.scores >= expected.scores
+            && counts.bars >= expected.bars
+            && counts.ranks >= expected.ranks
+        {
+            return counts;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after {timeout:?} the run has {counts:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

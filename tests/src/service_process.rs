@@ -1,0 +1,242 @@
+//! Services as child processes running their real binaries, for tests that kill them (SIGKILL), stop them
+//! (SIGTERM) or read their admin endpoints; each writes its log to a file the test names on failure.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::webhook_sink::free_addr;
+
+/// The newest modification time of the Rust sources under `dir`.
+fn newest_source(dir: &std::path::Path) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).expect("readable folder") {
+        let path = entry.expect("folder entry").path();
+        let time = if path.is_dir() {
+            newest_source(&path)
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "sql") {
+            path.metadata().and_then(|m| m.modified()).expect("mtime")
+        } else {
+            continue;
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
+/// A service binary of this workspace. `cargo nextest run --workspace` builds it, since every service
+/// started this way has integration tests of its own in its package; a binary older than the sources (a run
+/// of one package's tests only) is refused rather than tested.
+pub fn binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("target"));
+    let path = target.join("debug").join(name);
+    let build = "build it with `cargo build --bins` (`cargo nextest run --workspace` does)";
+    let built = path
+        .metadata()
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: {build}", path.display()));
+    let root = crate::repo_root();
+    let sources = newest_source(&root.join("services")).max(newest_source(&root.join("schemas")));
+    assert!(
+        built >= sources,
+        "{} is older than the sources: {build}",
+        path.display()
+    );
+    path
+}
+
+pub struct ServiceProcess {
+    name: String,
+    env: Vec<(String, String)>,
+    admin: SocketAddr,
+    log: PathBuf,
+    child: Option<Child>,
+    /// How many times it was started, for the log file's name.
+    starts: u32,
+}
+
+impl ServiceProcess {
+    /// Starts binary `name` with `env` (on top of an admin port of its own and `RUST_LOG=info`).
+    pub fn start(name: &str, env: &[(&str, String)]) -> ServiceProcess {
+        let mut service = ServiceProcess {
+            name: name.to_string(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            admin: free_addr(),
+            log: PathBuf::new(),
+            child: None,
+            starts: 0,
+        };
+        service.restart();
+        service
+    }
+
+    /// Starts it again (after a kill or a stop), with the same settings and admin port.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "{} is still running", self.name);
+        self.starts += 1;
+        self.log = std::env::temp_dir().join(format!(
+            "{}-{}-{}.log",
+            self.name,
+            self.admin.port(),
+            self.starts
+        ));
+        let log = std::fs::File::create(&self.log).expect("log file");
+        let child = Command::new(binary(&self.name))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SHOCKWAVE_ADMIN_ADDR", self.admin.to_string())
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::from(log.try_clone().expect("log file handle")))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} starts: {e}", self.name));
+        self.child = Some(child);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: no drain, no flush, no goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit (status 0) for up to `within`.
+    pub fn terminate(&mut self, within: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent to {}", self.name);
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                assert!(
+                    status.success(),
+                    "{} exited with {status}; {}",
+                    self.name,
+                    self.tail()
+                );
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "{} did not stop within {within:?}; {}",
+                    self.name,
+                    self.tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Panics (with the log's tail) if the process has exited on its own.
+    pub fn assert_alive(&mut self) {
+        if let Some(child) = self.child.as_mut()
+            && let Some(status) = child.try_wait().expect("wait")
+        {
+            panic!("{} exited with {status}; {}", self.name, self.tail());
+        }
+    }
+
+    /// The last lines of the current log, to explain a failure.
+    pub fn tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let from = lines.len().saturating_sub(30);
+        format!(
+            "last lines of {}:\n{}",
+            self.log.display(),
+            lines[from..].join("\n")
+        )
+    }
+
+    /// `/readyz`: `Some(true)` on 200, `Some(false)` on 503 (a dependency down), `None` when not answering.
+    pub async fn ready(&self) -> Option<bool> {
+        self.readiness().await.map(|(ready, _)| ready)
+    }
+
+    /// `/readyz` with its body, which says per dependency `ok` or what is wrong.
+    pub async fn readiness(&self) -> Option<(bool, serde_json::Value)> {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}/readyz", self.admin))
+            .timeout(Duration::from_secs(8))
+            .send()
+            .await
+            .ok()?;
+        let ready = match response.status().as_u16() {
+            200 => true,
+            503 => false,
+            other => panic!("{} /readyz answered {other}", self.name),
+        };
+        let body = response.bytes().await.ok()?;
+        Some((ready, serde_json::from_slice(&body).ok()?))
+    }
+
+    /// `/metrics` as text (empty when not answering).
+    pub async fn metrics(&self) -> String {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}/metrics", self.admin))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        match response {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// The sum of a metric's samples whose labels contain every `label="value"` in `labels`.
+    pub async fn metric_sum(&self, name: &str, labels: &[&str]) -> f64 {
+        metric_sum(&self.metrics().await, name, labels)
+    }
+}
+
+/// The sum of the samples of `name` in Prometheus text whose labels contain every `labels` entry.
+pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            if metric != name || !labels.iter().all(|l| rest.contains(l)) {
+                return None;
+            }
+            value.parse::<f64>().ok()
+        })
+        .sum()
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_summed_over_the_matching_labels() {
+        let text = "# HELP x_total X.\n# TYPE x_total counter\nx_total{a=\"1\",b=\"p\"} 2\n\
+                    x_total{a=\"1\",b=\"q\"} 3\nx_total{a=\"2\",b=\"p\"} 5\nx_total_other 7\n";
+        assert_eq!(metric_sum(text, "x_total", &["a=\"1\""]), 5.0);
+        assert_eq!(metric_sum(text, "x_total", &[]), 10.0);
+        assert_eq!(metric_sum(text, "y_total", &[]), 0.0);
+    }
+}
