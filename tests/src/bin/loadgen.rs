@@ -4,7 +4,8 @@
 //! of it beside them) and says whether the pipeline kept up: the backlog (articles published but not yet scored
 //! in Postgres) at the end of a step must be at most two seconds of traffic. It stops at the first rate it cannot
 //! sustain. `loadgen latency RATE` publishes at one rate and probes every Nth article through the API:
-//! milliseconds from the publish call to the article answering 200, and to it answering with its score.
+//! milliseconds from the publish call to the broker's acknowledgement (every article), to the article answering
+//! 200, and to it answering with its score.
 //! Settings: KAFKA_BROKERS, DATABASE_URL, BENCH_API_URL, BENCH_SECONDS (per step), BENCH_PROBE_EVERY.
 
 use std::sync::Arc;
@@ -39,13 +40,14 @@ async fn scored(pool: &PgPool, run: &str) -> anyhow::Result<i64> {
 }
 
 /// Publishes one step at `rate` articles a second for the set duration; calls `on_article` with each
-/// article's index, id and the instant its publish call was made.
+/// article's index, id and the instant its publish call was made. Returns how many articles were published
+/// and the milliseconds each took from the publish call to the broker's acknowledgement.
 async fn publish_step(
     setup: &Setup,
     traffic: &Traffic,
     rate: f64,
     mut on_article: impl FnMut(usize, uuid::Uuid, Instant),
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Vec<f64>)> {
     let total = (rate * setup.seconds) as usize;
     let start = tokio::time::Instant::now();
     let mut pending = Vec::with_capacity(total);
@@ -58,16 +60,21 @@ async fn publish_step(
         if i % 20 == 0 {
             events.push(traffic.rank(i / 20));
         }
-        on_article(i, events[0].event_id, Instant::now());
+        let sent = Instant::now();
+        on_article(i, events[0].event_id, sent);
         let producer = setup.producer.clone();
-        pending.push(tokio::spawn(
-            async move { producer.publish_all(&events).await },
-        ));
+        pending.push(tokio::spawn(async move {
+            producer
+                .publish_all(&events)
+                .await
+                .map(|()| sent.elapsed().as_secs_f64() * 1000.0)
+        }));
     }
+    let mut acked = Vec::with_capacity(total);
     for p in pending {
-        p.await?.context("publishing")?;
+        acked.push(p.await?.context("publishing")?);
     }
-    Ok(total)
+    Ok((total, acked))
 }
 
 async fn capacity(setup: &Setup, rates: &[f64]) -> anyhow::Result<()> {
@@ -75,7 +82,7 @@ async fn capacity(setup: &Setup, rates: &[f64]) -> anyhow::Result<()> {
     for &rate in rates {
         let traffic = Traffic::new(&format!("cap{}x{}", rate as u64, std::process::id()));
         let started = Instant::now();
-        let published = publish_step(setup, &traffic, rate, |_, _, _| {}).await?;
+        let (published, _) = publish_step(setup, &traffic, rate, |_, _, _| {}).await?;
         let backlog = published as i64 - scored(&setup.pool, &traffic.run).await?;
         let sustained = backlog as f64 <= 2.0 * rate;
         // Let the backlog drain before the next step, and time it.
@@ -156,7 +163,7 @@ async fn latency(setup: &Setup, rate: f64) -> anyhow::Result<()> {
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut probes = Vec::new();
     let every = setup.probe_every;
-    let published = publish_step(setup, &traffic, rate, |i, id, at| {
+    let (published, acked) = publish_step(setup, &traffic, rate, |i, id, at| {
         if i % every == 0 {
             let (client, url, results) = (
                 client.clone(),
@@ -176,6 +183,7 @@ async fn latency(setup: &Setup, rate: f64) -> anyhow::Result<()> {
     let results = results.lock().await.clone();
     let probed = results.len();
     println!("latency rate={rate} published={published} probed={probed}");
+    summary("publish_to_acknowledged", acked, published);
     summary(
         "publish_to_visible",
         results.iter().filter_map(|r| r.0).collect(),

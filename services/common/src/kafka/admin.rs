@@ -22,8 +22,12 @@ pub async fn ensure_topics(
     let mut backoff = Duration::from_millis(250);
     loop {
         match try_ensure_topics(brokers, topics, partitions, replication).await {
-            Err(KafkaError::Client(error)) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "broker not ready for topic creation, retrying");
+            // A broker still starting, or another service creating the same topics at this moment (seen as a
+            // per-topic error on Tansu), is waited out; the next attempt finds the topics there.
+            Err(error @ (KafkaError::Client(_) | KafkaError::CreateTopic { .. }))
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "topics not created yet, retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
