@@ -237,3 +237,25 @@ pub async fn publish_paced(producer: &EventProducer, events: Vec<Event>, per_sec
         p.await.expect("publish task");
     }
 }
+
+/// Publishes `articles` articles, `bars` bars and `ranks` ranks of `traffic`, each kind spread evenly over
+/// `seconds`, on a task of its own; the handle ends when all are acknowledged.
+pub fn publish_steadily(
+    producer: &EventProducer,
+    traffic: &Traffic,
+    (articles, bars, ranks): (usize, usize, usize),
+    seconds: f64,
+) -> tokio::task::JoinHandle<()> {
+    let now = Utc::now();
+    let article_events = (0..articles).map(|i| traffic.article(i, now)).collect();
+    let bar_events = (0..bars).map(|i| traffic.bar(i)).collect();
+    let rank_events = (0..ranks).map(|i| traffic.rank(i)).collect();
+    let producer = producer.clone();
+    tokio::spawn(async move {
+        tokio::join!(
+            publish_paced(&producer, article_events, articles as f64 / seconds),
+            publish_paced(&producer, bar_events, bars as f64 / seconds),
+            publish_paced(&producer, rank_events, ranks as f64 / seconds),
+        );
+    })
+}

@@ -11,7 +11,7 @@ use shockwave_schemas::Topic;
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::private_postgres::PrivatePostgres;
 use shockwave_tests::service_process::ServiceProcess;
-use shockwave_tests::synthetic::{Counts, Traffic, publish_paced};
+use shockwave_tests::synthetic::{Counts, Traffic, publish_steadily};
 use shockwave_tests::{eventually, pipeline, unique};
 
 const ARTICLES: usize = 600;
@@ -46,20 +46,7 @@ async fn broker_and_postgres_restarts_mid_run_lose_nothing() {
     all_ready(&[&projector, &scorer], true, "services ready").await;
 
     let producer = EventProducer::new(&brokers).unwrap();
-    let now = chrono::Utc::now();
-    let articles = (0..ARTICLES).map(|i| traffic.article(i, now)).collect();
-    let bars = (0..BARS).map(|i| traffic.bar(i)).collect();
-    let ranks = (0..RANKS).map(|i| traffic.rank(i)).collect();
-    let publishing = {
-        let p = producer.clone();
-        tokio::spawn(async move {
-            tokio::join!(
-                publish_paced(&p, articles, ARTICLES as f64 / SECONDS),
-                publish_paced(&p, bars, BARS as f64 / SECONDS),
-                publish_paced(&p, ranks, RANKS as f64 / SECONDS),
-            )
-        })
-    };
+    let publishing = publish_steadily(&producer, &traffic, (ARTICLES, BARS, RANKS), SECONDS);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .connect(&database_url)

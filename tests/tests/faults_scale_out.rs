@@ -16,7 +16,7 @@ use shockwave_common::kafka::producer::EventProducer;
 use shockwave_schemas::Topic;
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::service_process::ServiceProcess;
-use shockwave_tests::synthetic::{Counts, Traffic, publish_paced};
+use shockwave_tests::synthetic::{Counts, Traffic, publish_steadily};
 use shockwave_tests::{eventually, fresh_database, pipeline, unique};
 
 const ARTICLES: usize = 900;
@@ -54,20 +54,7 @@ async fn two_scorers_and_two_projectors_share_partitions_and_a_rebalance_after_a
     let mut projector_b = pipeline::projector(&brokers, &database_url, &projectors, &group);
 
     let producer = EventProducer::new(&brokers).unwrap();
-    let now = chrono::Utc::now();
-    let articles = (0..ARTICLES).map(|i| traffic.article(i, now)).collect();
-    let bars = (0..BARS).map(|i| traffic.bar(i)).collect();
-    let ranks = (0..RANKS).map(|i| traffic.rank(i)).collect();
-    let publishing = {
-        let p = producer.clone();
-        tokio::spawn(async move {
-            tokio::join!(
-                publish_paced(&p, articles, ARTICLES as f64 / SECONDS),
-                publish_paced(&p, bars, BARS as f64 / SECONDS),
-                publish_paced(&p, ranks, RANKS as f64 / SECONDS),
-            )
-        })
-    };
+    let publishing = publish_steadily(&producer, &traffic, (ARTICLES, BARS, RANKS), SECONDS);
 
     // Each member of each group gets a share of the partitions and works on it.
     eventually(

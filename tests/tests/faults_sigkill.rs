@@ -9,7 +9,7 @@ use shockwave_common::kafka::admin::{ensure_topics, high_watermarks};
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_schemas::Topic;
 use shockwave_tests::private_broker::PrivateBroker;
-use shockwave_tests::synthetic::{Counts, Traffic, publish_paced};
+use shockwave_tests::synthetic::{Counts, Traffic, publish_steadily};
 use shockwave_tests::{fresh_database, pipeline, unique};
 
 const ARTICLES: usize = 900;
@@ -50,20 +50,7 @@ async fn sigkill_of_scorer_and_projector_mid_run_loses_and_doubles_nothing() {
     );
 
     let producer = EventProducer::new(&brokers).unwrap();
-    let now = chrono::Utc::now();
-    let articles = (0..ARTICLES).map(|i| traffic.article(i, now)).collect();
-    let bars = (0..BARS).map(|i| traffic.bar(i)).collect();
-    let ranks = (0..RANKS).map(|i| traffic.rank(i)).collect();
-    let publishing = {
-        let p = producer.clone();
-        tokio::spawn(async move {
-            tokio::join!(
-                publish_paced(&p, articles, ARTICLES as f64 / SECONDS),
-                publish_paced(&p, bars, BARS as f64 / SECONDS),
-                publish_paced(&p, ranks, RANKS as f64 / SECONDS),
-            )
-        })
-    };
+    let publishing = publish_steadily(&producer, &traffic, (ARTICLES, BARS, RANKS), SECONDS);
 
     // Kill the scorer, the projector, or both, at random points while the traffic flows; each comes back at once.
     let mut delays = Delays(u64::from(std::process::id()));
