@@ -67,9 +67,10 @@ pub fn alerter(brokers: &str, database_url: &str, group: &str) -> ServiceProcess
     ServiceProcess::start("alerter", &env)
 }
 
-/// Waits until the run's rows reach `expected`, checking every second that `services` are still running;
-/// returns the counts seen then, or panics with the last counts after `timeout`.
-pub async fn wait_for_counts(
+/// Waits until the run's rows reach `expected`, checking every second that `services` are still running
+/// (panics with the last counts after `timeout`); then lets anything still in flight land and asserts that the
+/// counts are exactly `expected`: nothing lost, nothing counted twice. Returns them.
+pub async fn assert_exact_counts(
     pool: &PgPool,
     traffic: &Traffic,
     expected: &Counts,
@@ -87,6 +88,9 @@ pub async fn wait_for_counts(
             && counts.bars >= expected.bars
             && counts.ranks >= expected.ranks
         {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let counts = traffic.counts(pool).await;
+            assert!(counts.matches(expected), "{counts:?} != {expected:?}");
             return counts;
         }
         assert!(
