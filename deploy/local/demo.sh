@@ -1,23 +1,49 @@
 #!/usr/bin/env bash
 # The demo: brings up the local stack, builds and starts the services as their own processes, replays the
-# DeepSeek-week dataset (news, app ranks, prices) through the three ingestors at an accelerated clock
-# (SHOCKWAVE_REPLAY_SPEED, default one day per second), then prints the report (the shock alert against the US
-# open, the sell-off, evidence, the app-rank climb, lead-lag, where to query) and writes the chart to
-# .stack/demo/chart.svg. `demo.sh stop` stops the services.
+# DeepSeek-week dataset (news, app ranks, prices) through the three ingestors on one accelerated clock
+# (SHOCKWAVE_REPLAY_SPEED, default one day per second, from SHOCKWAVE_REPLAY_FROM) with a progress line each
+# second, then prints the report (the shock alert against the US open, the sell-off, evidence, the app-rank
+# climb, lead-lag, where to query) and writes the chart to .stack/demo/chart.svg. Ctrl-C stops everything it
+# started; `demo.sh stop` stops the services it left running.
+#   SHOCKWAVE_API_ADDR       where the API listens (127.0.0.1:8080)
+#   SHOCKWAVE_DEMO_STATE     pid files, logs/ and demo/ (the report and chart) (.stack)
+#   SHOCKWAVE_DEMO_BIN_DIR   use the service binaries already built there instead of a release build
+# The stack's own settings (SHOCKWAVE_DB_NAME, SHOCKWAVE_BROKER_PORT, DATABASE_URL, KAFKA_BROKERS) pass through
+# to stack.sh.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-state="$root/.stack"
+state="${SHOCKWAVE_DEMO_STATE:-$root/.stack}"
 API_ADDR="${SHOCKWAVE_API_ADDR:-127.0.0.1:8080}"
 SPEED="${SHOCKWAVE_REPLAY_SPEED:-1d/s}"
+# One clock for the three ingestors, from the dataset's first day: each stream arrives in history's order.
+FROM="${SHOCKWAVE_REPLAY_FROM:-2024-12-20}"
 DATA="data/deepseek-week"
 SERVICES=(projector scorer alerter api)
+INGESTORS=(ingest-news ingest-appranks ingest-prices)
 
+# Stops what this demo started: SIGTERM to each, then waits for them to finish their shutdown (SIGKILL after
+# 20 s, which a clean stop never needs).
 stop_services() {
-  for name in "${SERVICES[@]}" ingest-news ingest-appranks ingest-prices; do
+  local name pid pids=() names=()
+  for name in "${INGESTORS[@]}" "${SERVICES[@]}"; do
     if [ -f "$state/$name.pid" ]; then
-      kill "$(cat "$state/$name.pid")" 2>/dev/null && echo "[demo] stopped $name" || true
+      pid="$(cat "$state/$name.pid")"
       rm -f "$state/$name.pid"
+      if kill "$pid" 2>/dev/null; then
+        pids+=("$pid")
+        names+=("$name")
+      fi
+    fi
+  done
+  local i t
+  for i in "${!pids[@]}"; do
+    for ((t = 0; t < 200; t++)); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "${pids[$i]}" 2>/dev/null; then
+      kill -9 "${pids[$i]}" 2>/dev/null || true
+      echo "[demo] ${names[$i]} did not stop within 20 s; killed"
+    else
+      echo "[demo] stopped ${names[$i]}"
     fi
   done
 }
@@ -28,20 +54,31 @@ if [ "${1:-}" = stop ]; then
 fi
 
 bash deploy/local/stack.sh up
-# shellcheck disable=SC1091
-source "$state/env"
+stack_env="$root/.stack/env"
+[ "${SHOCKWAVE_BROKER_PORT:-9092}" = 9092 ] || stack_env="$root/.stack/env-$SHOCKWAVE_BROKER_PORT"
+# shellcheck disable=SC1090
+source "$stack_env"
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
 export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BROKERS="$KAFKA_BROKERS" \
   SHOCKWAVE_API_ADDR="$API_ADDR"
 
-echo "[demo] building the services (release)"
-cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
-  -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-report
-bin="$root/target/release"
+if [ -n "${SHOCKWAVE_DEMO_BIN_DIR:-}" ]; then
+  bin="$(cd "$SHOCKWAVE_DEMO_BIN_DIR" && pwd)"
+  for name in "${SERVICES[@]}" "${INGESTORS[@]}" report; do
+    [ -x "$bin/$name" ] || { echo "[demo] $bin/$name is missing; build it or unset SHOCKWAVE_DEMO_BIN_DIR" >&2; exit 1; }
+  done
+  echo "[demo] using the binaries in $bin"
+else
+  echo "[demo] building the services (release)"
+  cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
+    -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-report
+  bin="$root/target/release"
+fi
 export SHOCKWAVE_SCORER_BIN="$bin/scorer"
 
 stop_services
 mkdir -p "$state/logs"
+trap 'echo; echo "[demo] interrupted; stopping what it started"; stop_services; exit 130' INT TERM
 start() { # name binary args...
   local name="$1" binary="$2"
   shift 2
@@ -51,36 +88,97 @@ start() { # name binary args...
 for name in "${SERVICES[@]}"; do
   start "$name" "$name"
 done
-trap 'echo; stop_services; exit 130' INT TERM
 sleep 2
 for name in "${SERVICES[@]}"; do
   if ! kill -0 "$(cat "$state/$name.pid" 2>/dev/null)" 2>/dev/null; then
-    echo "[demo] $name stopped at start-up; the end of .stack/logs/$name.log:" >&2
+    echo "[demo] $name stopped at start-up; the end of $state/logs/$name.log:" >&2
     grep -v '^ *[0-9]*: \|^ *at ' "$state/logs/$name.log" | tail -5 >&2
     stop_services
     exit 1
   fi
 done
 
-echo "[demo] replaying $DATA at $SPEED (news, app ranks and prices in parallel)"
-"$bin/ingest-news" --replay-speed "$SPEED" "$DATA/news" 2>&1 | sed 's/^/[ingest-news] /' &
-news=$!
-"$bin/ingest-appranks" --replay-speed "$SPEED" "$DATA/appranks/ranks.csv" 2>&1 | sed 's/^/[ingest-appranks] /' &
-ranks=$!
-"$bin/ingest-prices" --replay-speed "$SPEED" "$DATA/market/deepseek-window-daily.csv" 2>&1 | sed 's/^/[ingest-prices] /' &
-prices=$!
-wait "$news" "$ranks" "$prices"
+# One line per second while the replay runs, whenever something changed: how far history has got and what the
+# pipeline has projected of it.
+progress_line() {
+  psql "$DATABASE_URL" -Atqc "SELECT 'history at ' || coalesce(to_char(max(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '-')
+      || ' UTC | articles ' || (SELECT count(*) FROM articles) || ' (scored ' || (SELECT count(*) FROM article_scores)
+      || ') | price bars ' || (SELECT count(*) FROM price_bars) || ' | app ranks ' || (SELECT count(*) FROM app_ranks)
+      || ' | shocks ' || (SELECT count(*) FROM shocks) FROM event_store" 2>/dev/null || true
+}
+
+echo "[demo] replaying $DATA at $SPEED from $FROM (news, app ranks and prices on one clock)"
+replay() { # name args...
+  local name="$1"
+  shift
+  # The prefixer ignores Ctrl-C and ends with the ingestor's output, so the ingestor's last lines (its shutdown)
+  # are still shown; -u passes each line on at once.
+  "$bin/$name" --replay-speed "$SPEED" --replay-from "$FROM" "$@" > >(trap '' INT; exec sed -u "s/^/[$name] /") 2>&1 &
+  echo $! >"$state/$name.pid"
+}
+replay ingest-news "$DATA/news"
+replay ingest-appranks "$DATA/appranks/ranks.csv"
+replay ingest-prices "$DATA/market/deepseek-window-daily.csv"
+last=""
+while :; do
+  running=0
+  for name in "${INGESTORS[@]}"; do
+    kill -0 "$(cat "$state/$name.pid")" 2>/dev/null && running=1
+  done
+  [ "$running" = 1 ] || break
+  line="$(progress_line)"
+  if [ -n "$line" ] && [ "$line" != "$last" ]; then
+    echo "[demo] $line"
+    last="$line"
+  fi
+  sleep 1
+done
+for name in "${INGESTORS[@]}"; do
+  pid="$(cat "$state/$name.pid")"
+  rm -f "$state/$name.pid"
+  if ! wait "$pid"; then
+    echo "[demo] $name failed; its output is above" >&2
+    stop_services
+    exit 1
+  fi
+done
+
+# Settled: every article scored, the alerter's DeepSeek shock alert published and projected, every alert in
+# its outbox published, and nothing changed for three seconds.
+settled_state() {
+  psql "$DATABASE_URL" -Atqc "SELECT CASE WHEN (SELECT count(*) FROM articles) > 0
+        AND (SELECT count(*) FROM articles) = (SELECT count(*) FROM article_scores)
+        AND EXISTS (SELECT 1 FROM shocks WHERE subject = 'ai_efficiency' AND direction = 'negative')
+        AND NOT EXISTS (SELECT 1 FROM alerts WHERE published_at IS NULL)
+        AND (SELECT count(*) FROM alerts) = (SELECT count(*) FROM shock_events)
+      THEN 'settled ' ELSE 'working ' END
+      || (SELECT count(*) FROM event_store) || ' ' || (SELECT count(*) FROM article_scores) || ' '
+      || (SELECT count(*) FROM alerts)" 2>/dev/null || true
+}
+echo "[demo] replay done; waiting for the pipeline to score everything and for the alerter's DeepSeek alert"
+last="" steady=0 settled=0
+for _ in $(seq 1 120); do
+  state_now="$(settled_state)"
+  if [ "${state_now%% *}" = settled ] && [ "$state_now" = "$last" ]; then
+    steady=$((steady + 1))
+    [ "$steady" -ge 3 ] && { settled=1; break; }
+  else
+    steady=0
+  fi
+  last="$state_now"
+  sleep 1
+done
+if [ "$settled" != 1 ]; then
+  echo "[demo] the pipeline did not settle within 120 s (last: ${last:-no database}); see $state/logs/" >&2
+  exit 1
+fi
+line="$(progress_line)"
+echo "[demo] $line"
 
 url="http://$API_ADDR/v1/prices?ticker=NVDA&from=2025-01-23&to=2025-01-28"
-for _ in $(seq 1 150); do
-  body="$(curl -fsS "$url" 2>/dev/null || true)"
-  if [ -n "$body" ] && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if len(d["bars"]) >= 4 else 1)' "$body" 2>/dev/null; then
-    break
-  fi
-  sleep 0.2
-done
-if [ -z "${body:-}" ]; then
-  echo "[demo] the API did not return NVDA's bars within 30 s; see .stack/logs/projector.log and api.log" >&2
+body="$(curl -fsS "$url" 2>/dev/null || true)"
+if ! python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if len(d["bars"]) >= 4 else 1)' "$body" 2>/dev/null; then
+  echo "[demo] the API at $API_ADDR did not return NVDA's bars; see $state/logs/api.log" >&2
   exit 1
 fi
 echo
@@ -95,22 +193,10 @@ for b in bars:
     prev = b["close"]
 PY
 echo
-echo "[demo] waiting for the alerter's DeepSeek alert"
-found=0
-for _ in $(seq 1 300); do
-  found="$(psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM shocks WHERE subject = 'ai_efficiency' AND direction = 'negative'" 2>/dev/null || echo 0)"
-  [ "${found:-0}" -gt 0 ] && break
-  sleep 0.2
-done
-if [ "${found:-0}" -eq 0 ]; then
-  echo "[demo] no ai_efficiency shock within 60 s; see .stack/logs/alerter.log" >&2
-  exit 1
-fi
-echo
 "$bin/report" "$state/demo"
 cat <<MSG
 
-[demo] the services keep running (logs in .stack/logs/). Query them:
+[demo] the services keep running (logs in $state/logs/). Query them:
   curl '$url'
   curl 'http://$API_ADDR/v1/prices?ticker=%5ESOX&from=2025-01-13&to=2025-02-07'
   curl 'http://$API_ADDR/readyz'    curl 'http://$API_ADDR/metrics'

@@ -100,3 +100,38 @@ pub async fn assert_exact_counts(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// Waits until the group gives `consumer` (a group consumer's process) all `partitions` of its topic, as its
+/// `shockwave_consumer_assigned_partitions` reports. Tansu 0.6.0 can keep a member that was SIGKILLed while it
+/// joined in the group's assignment without a rebalance: the live member keeps a share and the rest wait for
+/// the next join of a new member (Apache Kafka's coordinator rebalances on its own). If the consumer holds fewer
+/// partitions once the 10 s session timeout has passed, it is stopped and replaced by `replacement()`, a new
+/// instance whose join rebalances the group. Returns how many replacements it took, for the test to print.
+pub async fn rejoin_until_assigned(
+    consumer: &mut ServiceProcess,
+    partitions: i64,
+    replacement: impl Fn() -> ServiceProcess,
+) -> u32 {
+    let mut rejoins = 0;
+    loop {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while tokio::time::Instant::now() < deadline {
+            consumer.assert_alive();
+            let held = consumer
+                .metric_sum("shockwave_consumer_assigned_partitions", &[])
+                .await as i64;
+            if held == partitions {
+                return rejoins;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(
+            rejoins < 3,
+            "the group never gave all {partitions} partitions to its one live member; {}",
+            consumer.tail()
+        );
+        rejoins += 1;
+        consumer.terminate(Duration::from_secs(30));
+        *consumer = replacement();
+    }
+}

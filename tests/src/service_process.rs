@@ -48,6 +48,29 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Sends `signal` (`-TERM`, `-INT`, ...) to `target`: a pid, or `-PGID` for a whole process group.
+pub fn signal(signal: &str, target: &str) {
+    let sent = Command::new("kill")
+        .args([signal, "--", target])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill {signal} {target}");
+}
+
+/// Waits up to `within` for `child` to exit; `None` if it still runs.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub struct ServiceProcess {
     name: String,
     env: Vec<(String, String)>,
@@ -116,23 +139,15 @@ impl ServiceProcess {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success(), "SIGTERM sent to {}", self.name);
-        let deadline = std::time::Instant::now() + within;
-        loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                assert!(
-                    status.success(),
-                    "{} exited with {status}; {}",
-                    self.name,
-                    self.tail()
-                );
-                return;
-            }
-            if std::time::Instant::now() > deadline {
+        signal("-TERM", &child.id().to_string());
+        match exit_within(&mut child, within) {
+            Some(status) => assert!(
+                status.success(),
+                "{} exited with {status}; {}",
+                self.name,
+                self.tail()
+            ),
+            None => {
                 let _ = child.kill();
                 panic!(
                     "{} did not stop within {within:?}; {}",
@@ -140,7 +155,6 @@ impl ServiceProcess {
                     self.tail()
                 );
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -42,12 +42,16 @@ async fn sigkill_of_scorer_and_projector_mid_run_loses_and_doubles_nothing() {
 
     // Each keeps one instance id across its restarts (static membership), as a pod restarted in place does.
     let mut projector = pipeline::projector(&brokers, &database_url, &unique("projector"), &[]);
-    let mut scorer = pipeline::scorer(
-        &brokers,
-        &database_url,
-        &unique("scorer"),
-        &[pipeline::instance_id()],
-    );
+    let scorer_group = unique("scorer");
+    let new_scorer = || {
+        pipeline::scorer(
+            &brokers,
+            &database_url,
+            &scorer_group,
+            &[pipeline::instance_id()],
+        )
+    };
+    let mut scorer = new_scorer();
 
     let producer = EventProducer::new(&brokers).unwrap();
     let publishing = publish_steadily(&producer, &traffic, (ARTICLES, BARS, RANKS), SECONDS);
@@ -82,6 +86,13 @@ async fn sigkill_of_scorer_and_projector_mid_run_loses_and_doubles_nothing() {
         mid_run_kills >= KILLS / 2,
         "only {mid_run_kills} kills hit the pipeline while it was working"
     );
+
+    let rejoins = pipeline::rejoin_until_assigned(&mut scorer, 4, new_scorer).await;
+    if rejoins > 0 {
+        println!(
+            "the scorer rejoined {rejoins} time(s) to get every partition back from Tansu's group"
+        );
+    }
 
     let expected = Counts::expected(ARTICLES, BARS, RANKS);
     let counts = pipeline::assert_exact_counts(

@@ -89,6 +89,14 @@ pub static CONSUMER_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
         &["consumer", "topic", "partition"],
     )
 });
+/// Partitions a consumer holds: given by its group at each rebalance, or assigned by itself.
+pub static ASSIGNED_PARTITIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    gauge_vec(
+        "consumer_assigned_partitions",
+        "Partitions the consumer holds now (0 while a rebalance is in progress or when the group gave it none).",
+        &["consumer"],
+    )
+});
 /// Items sent to the dead-letter topic, by stage and reason kind.
 pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter_vec(

@@ -12,6 +12,7 @@ use chrono::Utc;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::ingest::fetch::FetchPolicy;
 use shockwave_common::ingest::mode::{self, Mode};
+use shockwave_common::ingest::replay::Pace;
 use shockwave_common::ingest::sink::{IngestSink, Summary};
 use shockwave_common::ingest::{files, poll};
 use shockwave_common::{CommonConfig, Shutdown};
@@ -37,18 +38,18 @@ impl Config {
     }
 }
 
-/// Reads CSV histories (`.csv`) and saved Apple feed documents (`.json`), then publishes, paced by `speed`.
+/// Reads CSV histories (`.csv`) and saved Apple feed documents (`.json`), then publishes, paced by `pace`.
 pub async fn ingest_files(
     sink: &mut IngestSink,
     paths: &[PathBuf],
-    speed: Option<f64>,
+    pace: Pace,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     files::ingest(
         sink,
         paths,
         &["csv", "json"],
-        speed,
+        pace,
         shutdown,
         |file, bytes, location| {
             if file
@@ -72,7 +73,7 @@ pub async fn ingest_files(
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
     let mut sink = files::start(&config.common, STAGE, Topic::AppRanks, &shutdown).await?;
     match &config.mode {
-        Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
+        Mode::Files { paths, pace } => ingest_files(&mut sink, paths, *pace, &shutdown).await?,
         Mode::Poll { config: charts } => {
             let charts = charts_config::load(charts)?;
             poll::poll_loop(

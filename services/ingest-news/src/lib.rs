@@ -19,6 +19,7 @@ use shockwave_common::ingest::fetch::FetchPolicy;
 use shockwave_common::ingest::files;
 use shockwave_common::ingest::mode::{self, Mode};
 use shockwave_common::ingest::poll::{self, Converted, PollTarget};
+use shockwave_common::ingest::replay::Pace;
 use shockwave_common::ingest::sink::{IngestSink, Summary};
 use shockwave_common::{CommonConfig, Shutdown};
 use shockwave_schemas::Topic;
@@ -116,18 +117,18 @@ fn is_archive(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"))
 }
 
-/// Reads every file (folders expanded), then publishes the events, paced by `speed` when given.
+/// Reads every file (folders expanded), then publishes the events, paced by `pace`.
 pub async fn ingest_files(
     sink: &mut IngestSink,
     paths: &[PathBuf],
-    speed: Option<f64>,
+    pace: Pace,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     files::ingest(
         sink,
         paths,
         &EXTENSIONS,
-        speed,
+        pace,
         shutdown,
         |file, bytes, location| {
             if is_archive(file) {
@@ -144,7 +145,7 @@ pub async fn ingest_files(
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
     let mut sink = files::start(&config.common, STAGE, Topic::Articles, &shutdown).await?;
     match &config.mode {
-        Mode::Files { paths, speed } => ingest_files(&mut sink, paths, *speed, &shutdown).await?,
+        Mode::Files { paths, pace } => ingest_files(&mut sink, paths, *pace, &shutdown).await?,
         Mode::Poll { config: feeds } => {
             let feeds = feeds_config::load(feeds)?;
             poll::poll_loop(

@@ -16,6 +16,7 @@ use shockwave_common::ingest::fetch::FetchPolicy;
 use shockwave_common::ingest::files;
 use shockwave_common::ingest::mode::{self, Mode};
 use shockwave_common::ingest::poll::Converted;
+use shockwave_common::ingest::replay::Pace;
 use shockwave_common::ingest::sink::{IngestSink, Reject};
 use shockwave_common::{CommonConfig, Shutdown};
 use shockwave_schemas::{BarInterval, Topic};
@@ -74,15 +75,15 @@ impl Config {
     }
 }
 
-/// Reads every CSV file (folders expanded), then publishes, paced by `speed` when given.
+/// Reads every CSV file (folders expanded), then publishes, paced by `pace`.
 pub async fn ingest_files(
     sink: &mut IngestSink,
     paths: &[PathBuf],
     interval: BarInterval,
-    speed: Option<f64>,
+    pace: Pace,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    files::ingest(sink, paths, &["csv"], speed, shutdown, |_, bytes, name| {
+    files::ingest(sink, paths, &["csv"], pace, shutdown, |_, bytes, name| {
         let parsed = csv_bars::parse(bytes, interval);
         Converted {
             events: parsed
@@ -111,8 +112,8 @@ pub async fn ingest_files(
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
     let mut sink = files::start(&config.common, STAGE, Topic::Prices, &shutdown).await?;
     match &config.mode {
-        Mode::Files { paths, speed } => {
-            ingest_files(&mut sink, paths, config.interval, *speed, &shutdown).await?
+        Mode::Files { paths, pace } => {
+            ingest_files(&mut sink, paths, config.interval, *pace, &shutdown).await?
         }
         Mode::Poll { config: file } => {
             let poll = poll_config::load(file)?;

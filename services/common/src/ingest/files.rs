@@ -10,7 +10,7 @@ use shockwave_schemas::Topic;
 
 use super::mode;
 use super::poll::Converted;
-use super::replay::ReplayClock;
+use super::replay::{Pace, ReplayClock};
 use super::sink::{IngestSink, Summary};
 use crate::{CommonConfig, Shutdown, admin, service};
 
@@ -36,12 +36,12 @@ pub fn finish(sink: IngestSink) -> anyhow::Result<Summary> {
 }
 
 /// Reads `paths` (folders expanded to their files with one of `extensions`) through `convert` (file, bytes,
-/// location) and publishes the events, paced by `speed` when given.
+/// location) and publishes the events, paced by `pace`.
 pub async fn ingest(
     sink: &mut IngestSink,
     paths: &[PathBuf],
     extensions: &[&str],
-    speed: Option<f64>,
+    pace: Pace,
     shutdown: &Shutdown,
     convert: impl Fn(&Path, &[u8], &str) -> Converted,
 ) -> anyhow::Result<()> {
@@ -55,7 +55,7 @@ pub async fn ingest(
         sink.reject_all(&converted.rejects).await?;
         events.extend(converted.events);
     }
-    let mut clock = ReplayClock::new(speed);
+    let mut clock = ReplayClock::paced(pace);
     sink.publish_paced(events, &mut clock, shutdown).await?;
     Ok(())
 }

@@ -5,16 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::fetch::FetchPolicy;
-use super::replay;
+use super::replay::{self, Pace};
 use crate::config::{ConfigError, Settings};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
-    /// Read these files (folders are expanded), publish, exit. `speed` paces by original timestamps.
-    Files {
-        paths: Vec<PathBuf>,
-        speed: Option<f64>,
-    },
+    /// Read these files (folders are expanded), publish, exit. `pace` paces by original timestamps.
+    Files { paths: Vec<PathBuf>, pace: Pace },
     /// Poll the sources listed in this config file until shutdown.
     Poll { config: PathBuf },
 }
@@ -23,12 +20,15 @@ fn usage(reason: &str) -> ConfigError {
     ConfigError {
         name: "arguments".into(),
         value: String::new(),
-        reason: format!("{reason}; usage: [--replay-speed 1d/s] FILE_OR_FOLDER... | --poll CONFIG"),
+        reason: format!(
+            "{reason}; usage: [--replay-speed 1d/s [--replay-from 2025-01-13]] FILE_OR_FOLDER... | --poll CONFIG"
+        ),
     }
 }
 
-/// Reads `--replay-speed S`, `--poll CONFIG` and paths from `args`; falls back to `SHOCKWAVE_REPLAY_SPEED`
-/// and to `poll_setting` (the config-file setting of this ingestor) when no paths are given.
+/// Reads `--replay-speed S`, `--replay-from T`, `--poll CONFIG` and paths from `args`; falls back to
+/// `SHOCKWAVE_REPLAY_SPEED`, `SHOCKWAVE_REPLAY_FROM` and to `poll_setting` (the config-file setting of this
+/// ingestor) when no paths are given. A start without a speed is refused: it would do nothing.
 pub fn parse(
     args: Vec<String>,
     settings: &Settings,
@@ -36,6 +36,7 @@ pub fn parse(
 ) -> Result<Mode, ConfigError> {
     let mut paths = Vec::new();
     let mut speed = None;
+    let mut from = None;
     let mut poll = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -46,6 +47,16 @@ pub fn parse(
                     .ok_or_else(|| usage("--replay-speed needs a value"))?;
                 speed = Some(replay::parse_speed(&value).map_err(|reason| ConfigError {
                     name: "--replay-speed".into(),
+                    value,
+                    reason,
+                })?);
+            }
+            "--replay-from" => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| usage("--replay-from needs a value"))?;
+                from = Some(replay::parse_from(&value).map_err(|reason| ConfigError {
+                    name: "--replay-from".into(),
                     value,
                     reason,
                 })?);
@@ -69,6 +80,18 @@ pub fn parse(
             reason,
         })?);
     }
+    if from.is_none()
+        && let Some(value) = settings.raw("SHOCKWAVE_REPLAY_FROM")
+    {
+        from = Some(replay::parse_from(&value).map_err(|reason| ConfigError {
+            name: "SHOCKWAVE_REPLAY_FROM".into(),
+            value,
+            reason,
+        })?);
+    }
+    if from.is_some() && speed.is_none() {
+        return Err(usage("a replay start needs a replay speed"));
+    }
     match (
         poll.or_else(|| {
             paths
@@ -80,7 +103,10 @@ pub fn parse(
     ) {
         (Some(_), false) => Err(usage("give files or --poll, not both")),
         (Some(config), true) => Ok(Mode::Poll { config }),
-        (None, false) => Ok(Mode::Files { paths, speed }),
+        (None, false) => Ok(Mode::Files {
+            paths,
+            pace: Pace { speed, from },
+        }),
         (None, true) => Err(usage(&format!(
             "nothing to ingest: give files, --poll or {poll_setting}"
         ))),
@@ -187,8 +213,54 @@ mod tests {
             mode,
             Mode::Files {
                 paths: vec!["a.xml".into(), "dir".into()],
-                speed: Some(86_400.0)
+                pace: Pace {
+                    speed: Some(86_400.0),
+                    from: None
+                }
             }
+        );
+    }
+
+    #[test]
+    fn a_replay_start_from_the_command_line_or_the_setting() {
+        let mode = parse(
+            args(&[
+                "--replay-speed",
+                "1d/s",
+                "--replay-from",
+                "2025-01-13",
+                "a.csv",
+            ]),
+            &settings(&[]),
+            "X_FEEDS",
+        )
+        .unwrap();
+        let Mode::Files { pace, .. } = mode else {
+            panic!("files expected")
+        };
+        assert_eq!(pace.from, replay::parse_from("2025-01-13").ok());
+        let mode = parse(
+            args(&["a.csv"]),
+            &settings(&[
+                ("SHOCKWAVE_REPLAY_SPEED", "1d/s"),
+                ("SHOCKWAVE_REPLAY_FROM", "2024-12-20T00:00:00Z"),
+            ]),
+            "X_FEEDS",
+        )
+        .unwrap();
+        let Mode::Files { pace, .. } = mode else {
+            panic!("files expected")
+        };
+        assert_eq!(pace.from, replay::parse_from("2024-12-20").ok());
+        let unpaced = parse(
+            args(&["--replay-from", "2025-01-13", "a.csv"]),
+            &settings(&[]),
+            "X_FEEDS",
+        )
+        .unwrap_err();
+        assert!(
+            unpaced.to_string().contains("needs a replay speed"),
+            "{unpaced}"
         );
     }
 

@@ -12,6 +12,7 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::rebalance::RebalanceReport;
 use super::{KafkaError, client_config};
 use crate::Shutdown;
 use crate::metrics::{BATCH_SECONDS, BATCH_SIZE, CONSUMER_LAG, EVENTS_CONSUMED, HANDLER_ERRORS};
@@ -92,7 +93,7 @@ impl std::str::FromStr for Shard {
 }
 
 pub struct BatchConsumer {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<RebalanceReport>,
     settings: ConsumerSettings,
     /// How offsets are committed to Kafka: synchronously when Kafka's offsets are the ones that count (group
     /// consumers), asynchronously when the handler stores its own (self-assigned consumers).
@@ -133,6 +134,7 @@ impl BatchConsumer {
             "partitions assigned from stored offsets"
         );
         consumer.assign(&assignment)?;
+        consumer.context().assigned(&assignment);
         Ok(BatchConsumer {
             consumer,
             settings,
@@ -152,7 +154,7 @@ impl BatchConsumer {
         })
     }
 
-    fn client(settings: &ConsumerSettings) -> Result<StreamConsumer, KafkaError> {
+    fn client(settings: &ConsumerSettings) -> Result<StreamConsumer<RebalanceReport>, KafkaError> {
         let mut config = client_config(&settings.brokers);
         if let Some(instance) = &settings.instance_id {
             config.set("group.instance.id", instance);
@@ -169,7 +171,7 @@ impl BatchConsumer {
             // message arrives; Tansu holds it the whole time, which was most of each hop's latency (librdkafka's
             // default is 500 ms). 100 ms costs at most ten empty fetches a second per idle consumer.
             .set("fetch.wait.max.ms", "100")
-            .create()?)
+            .create_with_context(RebalanceReport::new(&settings.group_id))?)
     }
 
     async fn next_batch(&self, shutdown: &Shutdown) -> Vec<Message> {

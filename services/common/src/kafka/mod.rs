@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod consumer;
 pub mod producer;
+pub mod rebalance;
 
 use rdkafka::ClientConfig;
 
