@@ -18,7 +18,7 @@ use shockwave_tests::{repo_root, server_url, unique};
 
 const SERVICES: [&str; 4] = ["projector", "scorer", "alerter", "api"];
 const INGESTORS: [&str; 3] = ["ingest-news", "ingest-appranks", "ingest-prices"];
-/// Four days of history per second: the four weeks of the window replay in about seven seconds.
+/// Four days of history per second: the seven weeks of the dataset (from 20 December) replay in about 12 s.
 const FAST_REPLAY: &str = "345600";
 
 struct Demo {
