@@ -102,7 +102,7 @@ done
 # pipeline has projected of it.
 progress_line() {
   psql "$DATABASE_URL" -Atqc "SELECT 'history at ' || coalesce(to_char(max(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '-')
-      || ' UTC | articles ' || (SELECT count(*) FROM articles) || ' (scored ' || (SELECT count(*) FROM article_scores)
+      || ' UTC | articles ' || (SELECT count(*) FROM articles) || ' (scored ' || (SELECT count(DISTINCT article_id) FROM article_scores)
       || ') | price bars ' || (SELECT count(*) FROM price_bars) || ' | app ranks ' || (SELECT count(*) FROM app_ranks)
       || ' | shocks ' || (SELECT count(*) FROM shocks) FROM event_store" 2>/dev/null || true
 }
@@ -143,11 +143,12 @@ for name in "${INGESTORS[@]}"; do
   fi
 done
 
-# Settled: every article scored, the alerter's DeepSeek shock alert published and projected, every alert in
-# its outbox published, and nothing changed for three seconds.
+# Settled: every article scored (by at least one model: a re-score adds more), the alerter's DeepSeek shock alert
+# published and projected, every alert in its outbox published, and nothing changed for three seconds.
 settled_state() {
   psql "$DATABASE_URL" -Atqc "SELECT CASE WHEN (SELECT count(*) FROM articles) > 0
-        AND (SELECT count(*) FROM articles) = (SELECT count(*) FROM article_scores)
+        AND NOT EXISTS (SELECT 1 FROM articles a WHERE NOT EXISTS
+              (SELECT 1 FROM article_scores s WHERE s.article_id = a.article_id))
         AND EXISTS (SELECT 1 FROM shocks WHERE subject = 'ai_efficiency' AND direction = 'negative')
         AND NOT EXISTS (SELECT 1 FROM alerts WHERE published_at IS NULL)
         AND (SELECT count(*) FROM alerts) = (SELECT count(*) FROM shock_events)

@@ -16,9 +16,13 @@ cargo fmt --all -- --check
 echo "[test] cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# The tests' shared broker has a port (and data folder) of its own, so what they publish never reaches the
+# demo's broker on 9092; tests that stop or restart a broker start private ones on other ports.
+export SHOCKWAVE_BROKER_PORT="${SHOCKWAVE_TEST_BROKER_PORT:-19091}"
 bash deploy/local/stack.sh up
-# shellcheck disable=SC1091
-source .stack/env
+# shellcheck disable=SC1090
+source ".stack/env-$SHOCKWAVE_BROKER_PORT"
+unset SHOCKWAVE_BROKER_PORT
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
 bash deploy/local/install-prometheus.sh
 SHOCKWAVE_SCHEMATHESIS="$(bash deploy/local/install-schemathesis.sh)"
