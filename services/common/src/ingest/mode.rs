@@ -26,6 +26,19 @@ fn usage(reason: &str) -> ConfigError {
     }
 }
 
+/// `value` of option or setting `name` through `parse`; its error names both.
+fn parsed<T>(
+    name: &str,
+    value: String,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    parse(&value).map_err(|reason| ConfigError {
+        name: name.into(),
+        value,
+        reason,
+    })
+}
+
 /// Reads `--replay-speed S`, `--replay-from T`, `--poll CONFIG` and paths from `args`; falls back to
 /// `SHOCKWAVE_REPLAY_SPEED`, `SHOCKWAVE_REPLAY_FROM` and to `poll_setting` (the config-file setting of this
 /// ingestor) when no paths are given. A start without a speed is refused: it would do nothing.
@@ -45,21 +58,13 @@ pub fn parse(
                 let value = args
                     .next()
                     .ok_or_else(|| usage("--replay-speed needs a value"))?;
-                speed = Some(replay::parse_speed(&value).map_err(|reason| ConfigError {
-                    name: "--replay-speed".into(),
-                    value,
-                    reason,
-                })?);
+                speed = Some(parsed("--replay-speed", value, replay::parse_speed)?);
             }
             "--replay-from" => {
                 let value = args
                     .next()
                     .ok_or_else(|| usage("--replay-from needs a value"))?;
-                from = Some(replay::parse_from(&value).map_err(|reason| ConfigError {
-                    name: "--replay-from".into(),
-                    value,
-                    reason,
-                })?);
+                from = Some(parsed("--replay-from", value, replay::parse_from)?);
             }
             "--poll" => {
                 poll = Some(PathBuf::from(
@@ -74,20 +79,16 @@ pub fn parse(
     if speed.is_none()
         && let Some(value) = settings.raw("SHOCKWAVE_REPLAY_SPEED")
     {
-        speed = Some(replay::parse_speed(&value).map_err(|reason| ConfigError {
-            name: "SHOCKWAVE_REPLAY_SPEED".into(),
+        speed = Some(parsed(
+            "SHOCKWAVE_REPLAY_SPEED",
             value,
-            reason,
-        })?);
+            replay::parse_speed,
+        )?);
     }
     if from.is_none()
         && let Some(value) = settings.raw("SHOCKWAVE_REPLAY_FROM")
     {
-        from = Some(replay::parse_from(&value).map_err(|reason| ConfigError {
-            name: "SHOCKWAVE_REPLAY_FROM".into(),
-            value,
-            reason,
-        })?);
+        from = Some(parsed("SHOCKWAVE_REPLAY_FROM", value, replay::parse_from)?);
     }
     if from.is_some() && speed.is_none() {
         return Err(usage("a replay start needs a replay speed"));
