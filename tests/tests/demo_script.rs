@@ -25,6 +25,7 @@ struct Demo {
     env: Vec<(&'static str, String)>,
     state: PathBuf,
     api: String,
+    database_url: String,
     runs: u32,
     _broker: PrivateBroker,
 }
@@ -39,9 +40,11 @@ impl Demo {
         }
         let state = std::env::temp_dir().join(unique("demo-script"));
         let api = free_addr().to_string();
+        let database = unique("sw_test_demo");
+        let database_url = format!("{}/{database}", server_url());
         let env = vec![
             ("DATABASE_URL", format!("{}/postgres", server_url())),
-            ("SHOCKWAVE_DB_NAME", unique("sw_test_demo")),
+            ("SHOCKWAVE_DB_NAME", database),
             ("KAFKA_BROKERS", broker.brokers()),
             ("SHOCKWAVE_BROKER_PORT", "19104".to_string()),
             ("SHOCKWAVE_API_ADDR", api.clone()),
@@ -56,6 +59,7 @@ impl Demo {
             env,
             state,
             api,
+            database_url,
             runs: 0,
             _broker: broker,
         }
@@ -101,16 +105,6 @@ impl Demo {
                 Some((name.to_string(), text.trim().parse().ok()?))
             })
             .collect()
-    }
-
-    fn database_url(&self) -> String {
-        let name = self
-            .env
-            .iter()
-            .find(|(k, _)| *k == "SHOCKWAVE_DB_NAME")
-            .map(|(_, v)| v.clone())
-            .expect("a database name");
-        format!("{}/{name}", server_url())
     }
 
     fn report(&self) -> (String, Vec<u8>) {
@@ -164,27 +158,23 @@ fn assert_all_gone(pids: &BTreeMap<String, u32>, output: &str) {
 /// weekend before it (on separate clocks, the prices, whose file starts three weeks later than the news and
 /// ranks, ran about 20 days of history ahead).
 fn assert_history_order(database_url: &str) {
-    let (bar, news): (f64, f64) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let pool = sqlx::PgPool::connect(database_url)
-                .await
-                .expect("demo database");
-            sqlx::query_as(
-                "SELECT \
+    let (bar, news): (f64, f64) = block_on(async {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("demo database");
+        sqlx::query_as(
+            "SELECT \
                    (SELECT extract(epoch FROM e.received_at)::float8 FROM price_bars b \
                       JOIN event_store e ON e.event_id = b.event_id \
                      WHERE b.ticker = 'NVDA' AND b.period_start::date = '2025-01-27'), \
                    (SELECT extract(epoch FROM max(e.received_at))::float8 FROM articles a \
                       JOIN event_store e ON e.event_id = a.article_id \
                      WHERE a.published_at < '2025-01-26T00:00:00Z')",
-            )
-            .fetch_one(&pool)
-            .await
-            .expect("arrival times")
-        });
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("arrival times")
+    });
     assert!(
         bar >= news,
         "NVDA's 2025-01-27 bar arrived {:.1} s before the news of 2025-01-25",
@@ -199,16 +189,21 @@ fn progress_lines(output: &str) -> Vec<&str> {
         .collect()
 }
 
-fn get(url: &str) -> (u16, String) {
+/// Runs one async step of this synchronous test.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(async {
-            let response = reqwest::get(url).await.expect("API answers");
-            let status = response.status().as_u16();
-            (status, response.text().await.expect("body"))
-        })
+        .block_on(future)
+}
+
+fn get(url: &str) -> (u16, String) {
+    block_on(async {
+        let response = reqwest::get(url).await.expect("API answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    })
 }
 
 #[test]
@@ -246,7 +241,7 @@ fn the_demo_script_replays_the_week_reports_the_shock_and_stops_cleanly() {
     ] {
         assert!(report.contains(line), "the report lacks {line:?}");
     }
-    assert_history_order(&demo.database_url());
+    assert_history_order(&demo.database_url);
     let svg = String::from_utf8(chart.clone()).expect("the chart is text");
     assert!(
         svg.starts_with("<svg") && svg.len() > 10_000 && svg.contains("shock alert"),

@@ -50,11 +50,15 @@ pub fn unprojected<'m>(
     batch: &'m [Message],
     stored: &HashMap<(String, i32), i64>,
 ) -> Vec<&'m Message> {
+    // Keyed by borrowed topic names, so the lookup per message allocates nothing.
+    let next: HashMap<(&str, i32), i64> = stored
+        .iter()
+        .map(|((topic, partition), offset)| ((topic.as_str(), *partition), *offset))
+        .collect();
     batch
         .iter()
         .filter(|m| {
-            stored
-                .get(&(m.topic.clone(), m.partition))
+            next.get(&(m.topic.as_str(), m.partition))
                 .is_none_or(|next| m.offset >= *next)
         })
         .collect()

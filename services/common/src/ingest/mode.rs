@@ -222,36 +222,34 @@ mod tests {
         );
     }
 
+    /// The pace of a files mode parsed from `list` and `pairs`.
+    fn pace_of(list: &[&str], pairs: &[(&str, &str)]) -> Pace {
+        match parse(args(list), &settings(pairs), "X_FEEDS").unwrap() {
+            Mode::Files { pace, .. } => pace,
+            other => panic!("files expected, got {other:?}"),
+        }
+    }
+
     #[test]
     fn a_replay_start_from_the_command_line_or_the_setting() {
-        let mode = parse(
-            args(&[
+        let pace = pace_of(
+            &[
                 "--replay-speed",
                 "1d/s",
                 "--replay-from",
                 "2025-01-13",
                 "a.csv",
-            ]),
-            &settings(&[]),
-            "X_FEEDS",
-        )
-        .unwrap();
-        let Mode::Files { pace, .. } = mode else {
-            panic!("files expected")
-        };
+            ],
+            &[],
+        );
         assert_eq!(pace.from, replay::parse_from("2025-01-13").ok());
-        let mode = parse(
-            args(&["a.csv"]),
-            &settings(&[
+        let pace = pace_of(
+            &["a.csv"],
+            &[
                 ("SHOCKWAVE_REPLAY_SPEED", "1d/s"),
                 ("SHOCKWAVE_REPLAY_FROM", "2024-12-20T00:00:00Z"),
-            ]),
-            "X_FEEDS",
-        )
-        .unwrap();
-        let Mode::Files { pace, .. } = mode else {
-            panic!("files expected")
-        };
+            ],
+        );
         assert_eq!(pace.from, replay::parse_from("2024-12-20").ok());
         let unpaced = parse(
             args(&["--replay-from", "2025-01-13", "a.csv"]),
