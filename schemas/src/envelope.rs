@@ -5,10 +5,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::limits::{self, Lines};
 use crate::payloads::{
     AppRankObserved, ArticlePublished, ArticleScored, FieldError, PriceBarClosed,
     SentimentShockDetected, Validate,
 };
+
+/// Longest `source` of an envelope.
+pub const MAX_SOURCE: usize = 128;
 
 /// Event types, named as past-tense facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -109,6 +113,8 @@ pub enum DecodeError {
     },
     #[error("payload.{0}")]
     Invalid(FieldError),
+    #[error("{0}")]
+    Envelope(FieldError),
     #[error("event_type: envelope says {envelope} but payload is {payload}")]
     TypeMismatch {
         envelope: &'static str,
@@ -123,7 +129,7 @@ impl DecodeError {
             DecodeError::Syntax(_) => "syntax",
             DecodeError::Field { .. } => "field",
             DecodeError::UnsupportedVersion { .. } => "version",
-            DecodeError::Invalid(_) => "invalid",
+            DecodeError::Invalid(e) | DecodeError::Envelope(e) => e.kind,
             DecodeError::TypeMismatch { .. } => "type_mismatch",
         }
     }
@@ -215,8 +221,7 @@ impl Event {
                 Payload::SentimentShockDetected(typed("payload", raw.payload)?)
             }
         };
-        payload.validate().map_err(DecodeError::Invalid)?;
-        Ok(Event {
+        let event = Event {
             event_id: raw.event_id,
             event_type: raw.event_type,
             schema_version: raw.schema_version,
@@ -225,7 +230,21 @@ impl Event {
             observed_at: raw.observed_at,
             key: raw.key,
             payload,
-        })
+        };
+        event.check_envelope().map_err(DecodeError::Envelope)?;
+        event.payload.validate().map_err(DecodeError::Invalid)?;
+        Ok(event)
+    }
+
+    /// The envelope's own bounds: printable source and key of bounded length, instants in 1900..2200.
+    fn check_envelope(&self) -> Result<(), FieldError> {
+        limits::text("source", &self.source, MAX_SOURCE, Lines::Single)?;
+        if self.source.trim().is_empty() {
+            return Err(FieldError::new("source", "must not be empty"));
+        }
+        limits::text("key", &self.key, limits::MAX_URL, Lines::Single)?;
+        limits::instant("occurred_at", self.occurred_at)?;
+        limits::instant("observed_at", self.observed_at)
     }
 
     /// Checks a payload built in code before it is published.
@@ -236,6 +255,7 @@ impl Event {
                 payload: self.payload.event_type().as_str(),
             });
         }
+        self.check_envelope().map_err(DecodeError::Envelope)?;
         self.payload.validate().map_err(DecodeError::Invalid)
     }
 }

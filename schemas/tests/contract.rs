@@ -147,3 +147,113 @@ fn garbage_bytes_are_a_syntax_error() {
     let err = Event::decode(b"\xff\xfe not json").unwrap_err();
     assert_eq!(err.kind(), "syntax");
 }
+
+/// Every string field of every fixture, as a JSON pointer.
+fn string_fields(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(_) => out.push(at),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                string_fields(v, format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                string_fields(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_nul_or_a_huge_value_in_any_text_field_of_any_event_is_refused_with_its_kind() {
+    for event_type in EventType::ALL {
+        let fixture = fixture_json(event_type);
+        let mut fields = Vec::new();
+        string_fields(&fixture, String::new(), &mut fields);
+        for pointer in fields {
+            if pointer.ends_with("_at")
+                || pointer.ends_with("/period_start")
+                || pointer.ends_with("/window_start")
+                || pointer.ends_with("/window_end")
+                || pointer.ends_with("_id")
+                || pointer.ends_with("/event_type")
+                || pointer.ends_with("/original_base64")
+                || [
+                    "/payload/label",
+                    "/payload/store",
+                    "/payload/interval",
+                    "/payload/status",
+                ]
+                .contains(&pointer.as_str())
+                || pointer.ends_with("/direction")
+                || pointer.ends_with("/subject_kind")
+                || pointer.ends_with("/sha256")
+            {
+                continue;
+            }
+            for (bad, kind) in [
+                ("a\u{0}b".to_string(), "control_character"),
+                ("x".repeat(70_000), "too_large"),
+            ] {
+                let mut value = fixture.clone();
+                *value.pointer_mut(&pointer).unwrap() = serde_json::json!(bad);
+                let error = Event::decode(&serde_json::to_vec(&value).unwrap())
+                    .expect_err(&format!("{event_type:?} {pointer} must refuse {kind}"));
+                let message = error.to_string();
+                // Fields with a format of their own (a language code, a country) refuse it as invalid.
+                assert!(
+                    error.kind() == kind || error.kind() == "invalid",
+                    "{event_type:?} {pointer}: kind {} for {kind}: {message}",
+                    error.kind()
+                );
+                assert!(message.len() < 300, "the reason stays short: {message}");
+            }
+        }
+    }
+}
+
+#[test]
+fn instants_outside_1900_to_2200_are_refused_in_the_envelope_and_in_payloads() {
+    for (event_type, pointer) in [
+        (EventType::ArticlePublished, "/occurred_at"),
+        (EventType::ArticlePublished, "/observed_at"),
+        (EventType::ArticlePublished, "/payload/published_at"),
+        (EventType::PriceBarClosed, "/payload/period_start"),
+        (EventType::AppRankObserved, "/payload/observed_at"),
+        (EventType::SentimentShockDetected, "/payload/window_start"),
+    ] {
+        for bad in [
+            "-4713-01-01T00:00:00Z",
+            "1899-12-31T23:59:59Z",
+            "2200-01-01T00:00:00Z",
+        ] {
+            let mut value = fixture_json(event_type);
+            *value.pointer_mut(pointer).unwrap() = serde_json::json!(bad);
+            let error = Event::decode(&serde_json::to_vec(&value).unwrap()).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                "time_out_of_range",
+                "{pointer} {bad}: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prices_and_volumes_whose_ratios_would_overflow_are_refused() {
+    for (field, bad) in [
+        ("close", serde_json::json!(1e-300)),
+        ("open", serde_json::json!(1e300)),
+        ("volume", serde_json::json!(u64::MAX)),
+    ] {
+        let mut value = fixture_json(EventType::PriceBarClosed);
+        value["payload"][field] = bad;
+        if field == "open" {
+            value["payload"]["high"] = serde_json::json!(1e300);
+        }
+        let error = Event::decode(&serde_json::to_vec(&value).unwrap()).unwrap_err();
+        assert_eq!(error.kind(), "number_out_of_range", "{field}: {error}");
+    }
+}

@@ -5,6 +5,7 @@ pub mod demo_week;
 pub mod pipeline;
 pub mod private_broker;
 pub mod private_postgres;
+pub mod seed;
 pub mod service_process;
 pub mod synthetic;
 pub mod topic_tail;

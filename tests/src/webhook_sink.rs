@@ -47,8 +47,10 @@ async fn receive(State(sink): State<Sink>, headers: HeaderMap, body: Bytes) -> S
     let signature_ok = verify(
         &sink.secret,
         timestamp,
+        &header("idempotency-key"),
         &body,
         &header("x-shockwave-signature"),
+        chrono::Utc::now().timestamp(),
     );
     let reply = sink
         .script

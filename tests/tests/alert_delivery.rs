@@ -13,9 +13,9 @@ use shockwave_alerter::delivery::{Backoff, Delivery, Receiver};
 use shockwave_alerter::handler::shock_event;
 use shockwave_alerter::store;
 use shockwave_common::Shutdown;
-use shockwave_common::dead_letter::DeadLetter;
 use shockwave_common::kafka::admin::ensure_topics;
 use shockwave_common::kafka::producer::EventProducer;
+use shockwave_schemas::dead_letter::DeadLetter;
 use shockwave_schemas::{
     Direction, Event, Evidence, SentimentShockDetected, ShockStatus, SubjectKind, Topic,
 };

@@ -295,7 +295,8 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         )
     );
 
-    // Past data is final: cacheable, with an ETag that answers 304; request ids come back.
+    // Every answer may be kept but must be revalidated (a replay or a model switch changes even the past),
+    // with an ETag that answers 304; request ids come back.
     let uri = "/v1/prices?ticker=NVDA&from=2025-01-23&to=2025-01-28";
     let (status, headers, _) = api
         .send(
@@ -306,7 +307,7 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=86400");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     assert_eq!(headers["x-request-id"], "req-42");
     let etag = headers[header::ETAG].to_str().unwrap().to_string();
     let (status, _, _) = api
@@ -405,7 +406,14 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     // The response cache: answers come from memory until an admin action empties it.
     let mut state = shockwave_api::AppState::with_pool(pool.clone());
     state.admin_token = Some(TOKEN.into());
-    state.cache = shockwave_api::cache::ResponseCache::new(std::time::Duration::from_secs(600));
+    state.cache = shockwave_api::cache::ResponseCache::new(
+        shockwave_api::cache::Bounds {
+            ttl: std::time::Duration::from_secs(600),
+            max_entries: 1000,
+            max_bytes: 1 << 24,
+        },
+        shockwave_api::route_parameters(),
+    );
     let cached = Api(shockwave_api::app(state));
     let climb_uri = "/v1/app-ranks?app=6737597349&from=2025-01-24&to=2025-01-26";
     let days = |body: &Value| body["days"].as_array().unwrap().len();

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use shockwave_common::dead_letter::MAX_ORIGINAL_BYTES;
 use shockwave_common::kafka::admin::ensure_topics;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_schemas::Topic;
+use shockwave_schemas::dead_letter::MAX_ORIGINAL_BYTES;
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::synthetic::{Counts, Traffic};
 use shockwave_tests::{eventually, fresh_database, pipeline, unique};

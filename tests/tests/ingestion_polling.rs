@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use shockwave_common::Shutdown;
-use shockwave_common::dead_letter::DeadLetter;
+use shockwave_schemas::dead_letter::DeadLetter;
 use shockwave_schemas::{Event, Payload, Topic};
 use shockwave_tests::topic_tail::TopicMark;
 use shockwave_tests::{brokers, eventually, settings, unique};

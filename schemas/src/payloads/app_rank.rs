@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, Validate, require_non_empty};
+use super::{FieldError, Validate, require_line};
+use crate::limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -12,6 +13,9 @@ pub enum AppStore {
     Apple,
     GooglePlay,
 }
+
+/// The lowest rank a chart can hold (store charts list at most a few hundred apps).
+pub const MAX_RANK: u32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,17 +35,32 @@ pub struct AppRankObserved {
 
 impl Validate for AppRankObserved {
     fn validate(&self) -> Result<(), FieldError> {
-        if self.rank == 0 {
-            return Err(FieldError::new("rank", "ranks start at 1"));
-        }
-        if self.country.len() != 2 {
+        if !(1..=MAX_RANK).contains(&self.rank) {
             return Err(FieldError::new(
-                "country",
-                format!("expected a 2-letter code, got `{}`", self.country),
+                "rank",
+                format!("ranks run from 1 to {MAX_RANK}, got {}", self.rank),
             ));
         }
-        require_non_empty("chart", &self.chart)?;
-        require_non_empty("app_id", &self.app_id)?;
-        require_non_empty("app_name", &self.app_name)
+        if !(self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_lowercase())) {
+            return Err(FieldError::new(
+                "country",
+                format!(
+                    "expected a lower-case 2-letter code, got `{}`",
+                    limits::shown(&self.country)
+                ),
+            ));
+        }
+        require_line("chart", &self.chart, limits::MAX_WORD)?;
+        require_line("app_id", &self.app_id, limits::MAX_ID)?;
+        require_line("app_name", &self.app_name, limits::MAX_NAME)?;
+        if let Some(developer) = &self.developer {
+            limits::text(
+                "developer",
+                developer,
+                limits::MAX_NAME,
+                limits::Lines::Single,
+            )?;
+        }
+        limits::instant("observed_at", self.observed_at)
     }
 }

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, Validate, require_non_empty};
+use super::{FieldError, Validate, require_line};
+use crate::limits::{self, Lines};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,18 +32,31 @@ pub struct ArticlePublished {
 
 impl Validate for ArticlePublished {
     fn validate(&self) -> Result<(), FieldError> {
-        require_non_empty("canonical_url", &self.canonical_url)?;
-        require_non_empty("title", &self.title)?;
-        require_non_empty("feed_id", &self.feed_id)?;
-        if self.language.len() != 2 && self.language != "und" {
+        require_line("canonical_url", &self.canonical_url, limits::MAX_URL)?;
+        require_line("title", &self.title, limits::MAX_TITLE)?;
+        limits::text("body", &self.body, limits::MAX_BODY, Lines::Multi)?;
+        require_line("feed_id", &self.feed_id, limits::MAX_ID)?;
+        limits::text(
+            "source_name",
+            &self.source_name,
+            limits::MAX_NAME,
+            Lines::Single,
+        )?;
+        if !(self.language.len() == 2 && self.language.bytes().all(|b| b.is_ascii_lowercase()))
+            && self.language != "und"
+        {
             return Err(FieldError::new(
                 "language",
                 format!(
                     "expected an ISO 639-1 code or `und`, got `{}`",
-                    self.language
+                    limits::shown(&self.language)
                 ),
             ));
         }
-        Ok(())
+        limits::items("topic_hints", &self.topic_hints, limits::MAX_ITEMS)?;
+        for (i, hint) in self.topic_hints.iter().enumerate() {
+            require_line(&format!("topic_hints[{i}]"), hint, limits::MAX_WORD)?;
+        }
+        limits::instant("published_at", self.published_at)
     }
 }

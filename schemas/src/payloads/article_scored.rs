@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FieldError, Validate, require_finite, require_non_empty, require_unit_interval};
+use super::{FieldError, Validate, require_finite, require_line, require_unit_interval};
+use crate::limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,8 +74,8 @@ pub struct ArticleScored {
 
 impl Validate for ArticleScored {
     fn validate(&self) -> Result<(), FieldError> {
-        require_non_empty("model.name", &self.model.name)?;
-        require_non_empty("model.version", &self.model.version)?;
+        require_line("model.name", &self.model.name, limits::MAX_WORD * 2)?;
+        require_line("model.version", &self.model.version, limits::MAX_WORD)?;
         if self.model.sha256.len() != 64
             || !self.model.sha256.bytes().all(|b| b.is_ascii_hexdigit())
         {
@@ -102,8 +103,38 @@ impl Validate for ArticleScored {
                 format!("must be within [-1, 1], got {}", self.score),
             ));
         }
+        limits::items("topics", &self.topics, limits::MAX_ITEMS)?;
         for (i, topic) in self.topics.iter().enumerate() {
+            require_line(
+                &format!("topics[{i}].topic"),
+                &topic.topic,
+                limits::MAX_WORD,
+            )?;
             require_unit_interval(&format!("topics[{i}].confidence"), topic.confidence)?;
+        }
+        limits::items("tickers", &self.tickers, limits::MAX_ITEMS)?;
+        for (i, ticker) in self.tickers.iter().enumerate() {
+            require_line(
+                &format!("tickers[{i}].ticker"),
+                &ticker.ticker,
+                limits::MAX_WORD,
+            )?;
+            require_line(
+                &format!("tickers[{i}].reason"),
+                &ticker.reason,
+                limits::MAX_WORD * 2,
+            )?;
+        }
+        limits::items("chunks", &self.chunks, limits::MAX_ITEMS)?;
+        for (i, chunk) in self.chunks.iter().enumerate() {
+            require_finite(&format!("chunks[{i}].weight"), chunk.weight)?;
+            require_finite(&format!("chunks[{i}].score"), chunk.score)?;
+            if !(-1.0..=1.0).contains(&chunk.score) {
+                return Err(FieldError::new(
+                    format!("chunks[{i}].score"),
+                    format!("must be within [-1, 1], got {}", chunk.score),
+                ));
+            }
         }
         Ok(())
     }

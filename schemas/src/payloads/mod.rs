@@ -12,8 +12,10 @@ pub use article_scored::{
     ArticleScored, ChunkScore, ModelLineage, SentimentLabel, SentimentProbabilities,
     TickerRelevance, TopicConfidence,
 };
-pub use price_bar::{BarInterval, PriceBarClosed};
+pub use price_bar::{BarInterval, MAX_TICKER, PriceBarClosed};
 pub use shock::{Direction, Evidence, SentimentShockDetected, ShockStatus, SubjectKind};
+
+use crate::limits::{self, Lines};
 
 /// A payload field that holds a value its type allows but the contract does not.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -21,13 +23,24 @@ pub use shock::{Direction, Evidence, SentimentShockDetected, ShockStatus, Subjec
 pub struct FieldError {
     pub field: String,
     pub reason: String,
+    /// A bounded class of the fault, the dead letters' `reason_kind` (`invalid`, `too_large`, ...).
+    pub kind: &'static str,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::of_kind("invalid", field, reason)
+    }
+
+    pub fn of_kind(
+        kind: &'static str,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             reason: reason.into(),
+            kind,
         }
     }
 }
@@ -43,6 +56,12 @@ pub(crate) fn require_non_empty(field: &str, value: &str) -> Result<(), FieldErr
     } else {
         Ok(())
     }
+}
+
+/// A non-empty single-line text of at most `max` bytes.
+pub(crate) fn require_line(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    require_non_empty(field, value)?;
+    limits::text(field, value, max, Lines::Single)
 }
 
 pub(crate) fn require_finite(field: &str, value: f64) -> Result<(), FieldError> {

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, Validate, require_finite, require_non_empty};
+use super::{FieldError, Validate, require_line};
+use crate::limits;
 
 /// Bar length. Daily bars start at 00:00 UTC of their trading date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -30,6 +31,9 @@ impl BarInterval {
     }
 }
 
+/// Longest ticker symbol (real ones, exchange suffix included, are at most about 12).
+pub const MAX_TICKER: usize = 32;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceBarClosed {
@@ -48,20 +52,14 @@ pub struct PriceBarClosed {
 
 impl Validate for PriceBarClosed {
     fn validate(&self) -> Result<(), FieldError> {
-        require_non_empty("ticker", &self.ticker)?;
+        require_line("ticker", &self.ticker, MAX_TICKER)?;
         for (field, value) in [
             ("open", self.open),
             ("high", self.high),
             ("low", self.low),
             ("close", self.close),
         ] {
-            require_finite(field, value)?;
-            if value <= 0.0 {
-                return Err(FieldError::new(
-                    field,
-                    format!("must be positive, got {value}"),
-                ));
-            }
+            limits::price(field, value)?;
         }
         if self.low > self.high {
             return Err(FieldError::new(
@@ -69,6 +67,15 @@ impl Validate for PriceBarClosed {
                 format!("{} is above high {}", self.low, self.high),
             ));
         }
-        Ok(())
+        if let Some(volume) = self.volume
+            && volume > limits::MAX_VOLUME
+        {
+            return Err(FieldError::of_kind(
+                limits::NUMBER_OUT_OF_RANGE,
+                "volume",
+                format!("{volume} is more than {}", limits::MAX_VOLUME),
+            ));
+        }
+        limits::instant("period_start", self.period_start)
     }
 }

@@ -5,7 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FieldError, Validate, require_finite, require_non_empty};
+use super::{FieldError, Validate, require_finite, require_line};
+use crate::limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -63,8 +64,8 @@ pub struct SentimentShockDetected {
 
 impl Validate for SentimentShockDetected {
     fn validate(&self) -> Result<(), FieldError> {
-        require_non_empty("subject", &self.subject)?;
-        require_non_empty("statistic", &self.statistic)?;
+        require_line("subject", &self.subject, limits::MAX_WORD)?;
+        require_line("statistic", &self.statistic, limits::MAX_WORD)?;
         for (field, value) in [
             ("magnitude", self.magnitude),
             ("baseline_mean", self.baseline_mean),
@@ -73,8 +74,23 @@ impl Validate for SentimentShockDetected {
         ] {
             require_finite(field, value)?;
         }
+        limits::instant("window_start", self.window_start)?;
+        limits::instant("window_end", self.window_end)?;
         if self.window_end < self.window_start {
             return Err(FieldError::new("window_end", "is before window_start"));
+        }
+        limits::items("evidence", &self.evidence, limits::MAX_ITEMS)?;
+        for (i, evidence) in self.evidence.iter().enumerate() {
+            require_line(
+                &format!("evidence[{i}].title"),
+                &evidence.title,
+                limits::MAX_TITLE,
+            )?;
+            require_finite(&format!("evidence[{i}].score"), evidence.score)?;
+        }
+        limits::items("basket", &self.basket, limits::MAX_ITEMS)?;
+        for (i, ticker) in self.basket.iter().enumerate() {
+            require_line(&format!("basket[{i}]"), ticker, limits::MAX_WORD)?;
         }
         Ok(())
     }

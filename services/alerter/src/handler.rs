@@ -8,15 +8,17 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use prometheus::{IntCounterVec, IntGaugeVec};
-use shockwave_common::dead_letter::{DeadLetter, Origin};
+use shockwave_common::db;
 use shockwave_common::kafka::consumer::{BatchHandler, Message};
+use shockwave_common::kafka::failure::Failure;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_common::metrics::{counter_vec, gauge_vec};
+use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Payload, SentimentShockDetected, ShockStatus, SubjectKind, ids};
 use sqlx::PgPool;
 
 use crate::engine::{Engine, Scored};
-use crate::store::{self, Selection};
+use crate::store::{self, ScoreSeen, Selection};
 
 pub const STAGE: &str = "alerter";
 
@@ -193,7 +195,11 @@ impl BatchHandler for AlertHandler {
             let rejected = match Event::decode(&m.payload) {
                 Ok(event) => match event.payload {
                     Payload::ArticleScored(score) => {
-                        scored.push((score.article_event_id, score.model.version));
+                        scored.push(ScoreSeen {
+                            article_id: score.article_event_id,
+                            model_version: score.model.version,
+                            event_id: event.event_id,
+                        });
                         continue;
                     }
                     other => DeadLetter::new(
@@ -226,5 +232,34 @@ impl BatchHandler for AlertHandler {
             self.feed(observations).await?;
         }
         self.flush().await
+    }
+
+    async fn quarantine(
+        &mut self,
+        message: &Message,
+        kind: &'static str,
+        reason: String,
+    ) -> anyhow::Result<()> {
+        let mut letter =
+            DeadLetter::new(STAGE, kind, reason, &message.payload).from_origin(Origin {
+                topic: message.topic.clone(),
+                partition: message.partition,
+                offset: message.offset,
+            });
+        if let Ok(event) = Event::decode(&message.payload) {
+            letter = letter.of_event(event.event_id);
+        }
+        self.producer
+            .dead_letter(&letter)
+            .await
+            .context("dead-lettering a score the alerter cannot use")
+    }
+
+    fn classify(&self, error: &anyhow::Error) -> Failure {
+        db::classify(error)
+    }
+
+    fn reason(&self, error: &anyhow::Error) -> String {
+        db::failure_reason(error)
     }
 }

@@ -183,12 +183,14 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = db::connect_and_migrate(&config.common.database_url, 4, Duration::from_secs(60))
         .await
         .context("connecting to Postgres")?;
+    let health = config.common.consumer_health(&config.group_id);
     let readiness = admin_server::Readiness::new()
         .with(
             "kafka",
             admin_server::kafka_check(config.common.kafka_brokers.clone()),
         )
-        .with("postgres", admin_server::postgres_check(pool.clone()));
+        .with("postgres", admin_server::postgres_check(pool.clone()))
+        .with("consumer", health.readiness());
     let producer = service::start(
         &config.common,
         readiness,
@@ -238,6 +240,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         max_batch: 2000,
         max_wait: Duration::from_millis(50),
         instance_id: config.common.instance_id.clone(),
+        health,
     })?;
     consumer.run(&mut handler, &shutdown).await;
     deliveries.await.context("delivery task")?;

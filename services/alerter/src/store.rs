@@ -12,11 +12,21 @@ use uuid::Uuid;
 use crate::detector::Observation;
 use crate::engine::Scored;
 
-/// Waits until every article scored by the active model among `scored` (article, model version) is in the
-/// views, and returns those articles. Scores of other versions are not watched and are skipped.
+/// One `ArticleScored` the alerter read: the article, the model version and the score event's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreSeen {
+    pub article_id: Uuid,
+    pub model_version: String,
+    pub event_id: Uuid,
+}
+
+/// Waits until every article scored by the active model among `scored` is in the views, or will never be
+/// (the projector dead-lettered its article or its score), and returns the articles that are there. Scores of
+/// other versions are not watched and are skipped. Fails after `patience` (the batch is then retried: the
+/// projector is behind or down).
 pub async fn wait_projected(
     pool: &PgPool,
-    scored: &[(Uuid, String)],
+    scored: &[ScoreSeen],
     patience: Duration,
 ) -> anyhow::Result<Vec<Uuid>> {
     let deadline = tokio::time::Instant::now() + patience;
@@ -25,23 +35,44 @@ pub async fn wait_projected(
             .fetch_optional(pool)
             .await?;
         if let Some(active) = active {
-            let mut ids: Vec<Uuid> = scored
+            let watched: Vec<&ScoreSeen> = scored
                 .iter()
-                .filter(|(_, version)| *version == active)
-                .map(|(id, _)| *id)
+                .filter(|s| s.model_version == active)
                 .collect();
-            ids.sort();
-            ids.dedup();
-            let present: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM article_scores s JOIN articles a USING (article_id) \
+            let mut articles: Vec<Uuid> = watched.iter().map(|s| s.article_id).collect();
+            articles.sort();
+            articles.dedup();
+            let events: Vec<Uuid> = watched.iter().map(|s| s.event_id).collect();
+            let present: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT s.article_id FROM article_scores s JOIN articles a USING (article_id) \
                  WHERE s.model_version = $1 AND s.article_id = ANY($2)",
             )
             .bind(&active)
-            .bind(&ids)
-            .fetch_one(pool)
+            .bind(&articles)
+            .fetch_all(pool)
             .await?;
-            if present as usize == ids.len() {
-                return Ok(ids);
+            let refused: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT DISTINCT event_id FROM dead_letters \
+                 WHERE event_id = ANY($1) OR event_id = ANY($2)",
+            )
+            .bind(&articles)
+            .bind(&events)
+            .fetch_all(pool)
+            .await?;
+            let settled = watched.iter().all(|s| {
+                present.contains(&s.article_id)
+                    || refused.contains(&s.article_id)
+                    || refused.contains(&s.event_id)
+            });
+            if settled {
+                let skipped = articles.len() - present.len();
+                if skipped > 0 {
+                    tracing::warn!(
+                        skipped,
+                        "scored articles the projector dead-lettered are left out of detection"
+                    );
+                }
+                return Ok(present);
             }
         }
         anyhow::ensure!(

@@ -6,13 +6,16 @@
 pub mod auth;
 pub mod cache;
 pub mod cursor;
+pub mod guard;
 pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod problem;
 pub mod respond;
 pub mod routes;
+pub mod server;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,12 +23,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use shockwave_common::config::{ConfigError, Settings};
 use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db};
 use sqlx::PgPool;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::problem::Problem;
 
 #[derive(Clone)]
 pub struct Config {
@@ -41,8 +47,19 @@ pub struct Config {
     pub scorer_bin: PathBuf,
     /// `SHOCKWAVE_MODEL_CARDS`: folder of model versions (`v<version>/export_report.json`).
     pub model_cards: PathBuf,
-    /// `SHOCKWAVE_API_CACHE_MS`: how long a `GET` answer is served from memory (0: never).
-    pub cache_ttl: Duration,
+    /// `SHOCKWAVE_API_CACHE_MS` (how long a `GET` answer is served from memory, 0: never; 2000),
+    /// `SHOCKWAVE_API_CACHE_ENTRIES` (10000) and `SHOCKWAVE_API_CACHE_BYTES` (64 MiB).
+    pub cache: cache::Bounds,
+    /// `SHOCKWAVE_API_MAX_IN_FLIGHT` (requests handled at once, more get 503; 256) and
+    /// `SHOCKWAVE_API_REQUEST_TIMEOUT_MS` (a request still running after this gets 503; 15000).
+    pub max_in_flight: usize,
+    pub request_timeout: Duration,
+    /// `SHOCKWAVE_API_HEADER_TIMEOUT_MS`: time a client has to send its request headers (5000).
+    pub header_timeout: Duration,
+    /// `SHOCKWAVE_API_SHUTDOWN_DEADLINE_MS`: how long requests in flight may finish after shutdown (10000).
+    pub shutdown_deadline: Duration,
+    /// `SHOCKWAVE_API_STATEMENT_TIMEOUT_MS`: Postgres cancels an API query running longer (10000).
+    pub statement_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,7 +71,9 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("scorer_bin", &self.scorer_bin)
             .field("model_cards", &self.model_cards)
-            .field("cache_ttl", &self.cache_ttl)
+            .field("cache", &self.cache)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -80,9 +99,39 @@ impl Config {
             scorer_bin: settings.get_or("SHOCKWAVE_SCORER_BIN", PathBuf::from("scorer"))?,
             model_cards: settings
                 .get_or("SHOCKWAVE_MODEL_CARDS", PathBuf::from("models/sentiment"))?,
-            cache_ttl: Duration::from_millis(settings.get_or("SHOCKWAVE_API_CACHE_MS", 2000)?),
+            cache: cache::Bounds {
+                ttl: Duration::from_millis(settings.get_or("SHOCKWAVE_API_CACHE_MS", 2000)?),
+                max_entries: settings.get_or("SHOCKWAVE_API_CACHE_ENTRIES", 10_000)?,
+                max_bytes: settings.get_or("SHOCKWAVE_API_CACHE_BYTES", 64 * 1024 * 1024)?,
+            },
+            max_in_flight: settings.checked("SHOCKWAVE_API_MAX_IN_FLIGHT", 256, positive)?,
+            request_timeout: millis(settings, "SHOCKWAVE_API_REQUEST_TIMEOUT_MS", 15_000)?,
+            header_timeout: millis(settings, "SHOCKWAVE_API_HEADER_TIMEOUT_MS", 5_000)?,
+            shutdown_deadline: millis(settings, "SHOCKWAVE_API_SHUTDOWN_DEADLINE_MS", 10_000)?,
+            statement_timeout: millis(settings, "SHOCKWAVE_API_STATEMENT_TIMEOUT_MS", 10_000)?,
         })
     }
+}
+
+fn positive(n: &usize) -> Result<(), String> {
+    if *n > 0 {
+        Ok(())
+    } else {
+        Err("must be positive".into())
+    }
+}
+
+/// A duration setting in milliseconds, from 1 ms to one hour.
+fn millis(settings: &Settings, name: &str, default: u64) -> Result<Duration, ConfigError> {
+    settings
+        .checked(name, default, |n: &u64| {
+            if (1..=3_600_000).contains(n) {
+                Ok(())
+            } else {
+                Err("expected 1..=3600000 milliseconds".into())
+            }
+        })
+        .map(Duration::from_millis)
 }
 
 /// What every handler may use.
@@ -94,6 +143,7 @@ pub struct AppState {
     pub scorer_bin: PathBuf,
     pub model_cards: PathBuf,
     pub cache: Arc<cache::ResponseCache>,
+    pub guard: guard::Guard,
 }
 
 impl AppState {
@@ -104,7 +154,8 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             scorer_bin: config.scorer_bin.clone(),
             model_cards: config.model_cards.clone(),
-            cache: cache::ResponseCache::new(config.cache_ttl),
+            cache: cache::ResponseCache::new(config.cache, route_parameters()),
+            guard: guard::Guard::new(config.max_in_flight, config.request_timeout),
         }
     }
 }
@@ -118,9 +169,37 @@ impl AppState {
             cors_origins: Vec::new(),
             scorer_bin: PathBuf::from("scorer"),
             model_cards: PathBuf::from("models/sentiment"),
-            cache: cache::ResponseCache::new(Duration::ZERO),
+            cache: cache::ResponseCache::disabled(),
+            guard: guard::Guard::new(256, Duration::from_secs(15)),
         }
     }
+}
+
+/// The query parameters each route documents, by route template (from the OpenAPI document).
+pub fn route_parameters() -> BTreeMap<String, BTreeSet<String>> {
+    let (_, spec) = routes::router().split_for_parts();
+    spec.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let names = [&item.get, &item.post, &item.put]
+                .into_iter()
+                .flatten()
+                .flat_map(|op| op.parameters.iter().flatten())
+                .filter(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+                .map(|p| p.name.clone())
+                .collect();
+            (path.clone(), names)
+        })
+        .collect()
+}
+
+async fn no_route(uri: Uri) -> impl IntoResponse {
+    Problem::no_route(uri.path())
+}
+
+async fn wrong_method(method: Method) -> impl IntoResponse {
+    Problem::method_not_allowed(method.as_str())
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -152,6 +231,7 @@ pub fn app(state: AppState) -> Router {
     );
     let cors = cors(&state.cors_origins);
     let cache = state.cache.clone();
+    let guard = state.guard.clone();
     router
         .route(
             "/openapi.json",
@@ -165,26 +245,37 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(cache, cache::serve))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::limit))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(cors)
 }
 
-/// Serves the API and admin endpoints until shutdown.
+/// Serves the API and admin endpoints until shutdown. The API runs no migrations (its role need not own the
+/// schema): `/readyz` says so while the schema is behind.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool =
-        db::connect_and_migrate(&config.common.database_url, 16, Duration::from_secs(60)).await?;
-    let readiness =
-        admin_server::Readiness::new().with("postgres", admin_server::postgres_check(pool.clone()));
-    let router = app(AppState::new(pool, &config)).merge(admin_server::router(readiness));
+    let pool = db::connect(
+        &config.common.database_url,
+        16,
+        Duration::from_secs(60),
+        Some(config.statement_timeout),
+    )
+    .await?;
+    let readiness = admin_server::Readiness::new()
+        .with("postgres", admin_server::postgres_check(pool.clone()))
+        .with("schema", admin_server::schema_check(pool.clone()));
+    let router = admin_server::router(readiness).merge(app(AppState::new(pool, &config)));
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("binding {}", config.listen_addr))?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
-        .context("serving")?;
+    let limits = server::Limits {
+        header_read_timeout: config.header_timeout,
+        shutdown_deadline: config.shutdown_deadline,
+    };
+    server::serve(listener, router, limits, shutdown).await;
     Ok(())
 }

@@ -7,16 +7,40 @@ use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 
+use shockwave_schemas::limits;
+
 use crate::problem::Problem;
 
 /// The query string as `T`; a malformed one (a parameter given twice, say) is a 400 problem.
 pub struct ApiQuery<T>(pub T);
 
+/// Longest query string accepted, in bytes.
+pub const MAX_QUERY: usize = 4096;
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+        let query = parts.uri.query().unwrap_or_default();
+        if query.len() > MAX_QUERY {
+            return Err(Problem::invalid_parameter(
+                "query",
+                format!("the query string may be at most {MAX_QUERY} bytes"),
+            ));
+        }
+        // Control characters (NUL above all) cannot reach a SQL parameter: Postgres refuses them in text.
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if name.chars().chain(value.chars()).any(char::is_control) {
+                return Err(Problem::invalid_parameter(
+                    "query",
+                    format!(
+                        "parameter `{}` holds a control character",
+                        limits::shown(&name)
+                    ),
+                ));
+            }
+        }
+        serde_urlencoded::from_str(query)
             .map(ApiQuery)
             .map_err(|e| Problem::invalid_parameter("query", format!("the query string: {e}")))
     }
@@ -123,7 +147,7 @@ pub fn instrument(name: &'static str, text: &str, baskets: bool) -> Result<Strin
     }
     let ticker = text.to_uppercase();
     if ticker.is_empty()
-        || ticker.len() > 16
+        || ticker.len() > shockwave_schemas::payloads::MAX_TICKER
         || !ticker
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '^' | '.' | '-' | '='))
@@ -152,22 +176,51 @@ pub fn word(name: &'static str, text: &str) -> Result<String, Problem> {
     Ok(text.to_string())
 }
 
-/// An instant given as RFC 3339 or as a date (`2025-01-27`, meaning its midnight UTC).
+/// An instant given as RFC 3339 or as a date (`2025-01-27`, meaning its midnight UTC), within the range
+/// every event respects (1900-01-01 to 2200-01-01), so nothing computed from it can overflow.
 pub fn time(name: &'static str, value: &Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
     let Some(text) = given(value) else {
         return Ok(None);
     };
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
         .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| Some(d.and_utc()))
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
         .ok_or_else(|| {
             Problem::invalid_parameter(
                 name,
-                format!("`{name}` must be an RFC 3339 time or a YYYY-MM-DD date, got `{text}`"),
+                format!(
+                    "`{name}` must be an RFC 3339 time or a YYYY-MM-DD date, got `{}`",
+                    limits::shown(text)
+                ),
+            )
+        })?;
+    if !limits::in_range(parsed) {
+        return Err(Problem::invalid_parameter(
+            name,
+            format!("`{name}` must lie between 1900-01-01 and 2200-01-01"),
+        ));
+    }
+    Ok(Some(parsed))
+}
+
+/// A calendar day (`2025-01-27`) within the range every event respects.
+pub fn date(name: &'static str, text: &str) -> Result<NaiveDate, Problem> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| {
+            d.and_hms_opt(0, 0, 0)
+                .is_some_and(|t| limits::in_range(t.and_utc()))
+        })
+        .ok_or_else(|| {
+            Problem::invalid_parameter(
+                name,
+                format!("`{name}` must be a YYYY-MM-DD date between 1900-01-01 and 2199-12-31"),
             )
         })
 }
@@ -180,7 +233,13 @@ pub fn range(
     max_days: i64,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
     let to = time("to", to)?.unwrap_or_else(Utc::now);
-    let from = time("from", from)?.unwrap_or(to - chrono::Duration::days(default_days));
+    let from = match time("from", from)? {
+        Some(from) => from,
+        None => to
+            .checked_sub_signed(chrono::Duration::days(default_days))
+            .filter(|t| limits::in_range(*t))
+            .unwrap_or(limits::EARLIEST),
+    };
     if from > to {
         return Err(Problem::invalid_parameter("from", "`from` is after `to`"));
     }
@@ -242,5 +301,24 @@ mod tests {
         );
         assert!(range(&some("2025-02-01"), &some("2025-01-01"), 30, 365).is_err());
         assert!(range(&some("2000-01-01"), &some("2025-01-01"), 30, 365).is_err());
+    }
+
+    #[test]
+    fn extreme_dates_are_refused_not_computed_with() {
+        for text in [
+            "-262143-01-01",
+            "-5000-01-01",
+            "+262142-12-31",
+            "0001-01-01",
+            "2200-01-01",
+        ] {
+            let problem = time("to", &some(text)).unwrap_err();
+            assert_eq!(
+                (problem.parameter, problem.status),
+                (Some("to"), 400),
+                "{text}"
+            );
+        }
+        assert!(range(&None, &some("1900-01-02"), 365, 3660).is_ok());
     }
 }

@@ -72,6 +72,45 @@ impl Problem {
         }
     }
 
+    /// No route has this path.
+    pub fn no_route(path: &str) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/not-found",
+            title: "Not found",
+            status: 404,
+            detail: format!(
+                "no resource at `{}`; see /openapi.json",
+                shockwave_schemas::limits::shown(path)
+            ),
+            parameter: None,
+        }
+    }
+
+    /// The path exists but not with this method.
+    pub fn method_not_allowed(method: &str) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/method-not-allowed",
+            title: "Method not allowed",
+            status: 405,
+            detail: format!(
+                "this resource does not answer {}",
+                shockwave_schemas::limits::shown(method)
+            ),
+            parameter: None,
+        }
+    }
+
+    /// The server cannot take the request now (too busy, too slow); retrying later may succeed.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "https://shockwave.dev/problems/unavailable",
+            title: "Service unavailable",
+            status: 503,
+            detail: detail.into(),
+            parameter: None,
+        }
+    }
+
     /// Logs the cause and hides it from the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");

@@ -1,36 +1,19 @@
-//! JSON responses with an `ETag` (a digest of the body; `If-None-Match` gets 304) and `Cache-Control`:
-//! cacheable for a day when the data asked for is final (it ends before today, UTC), else revalidated.
+//! JSON responses with an `ETag` (a digest of the body; `If-None-Match` gets 304) and `Cache-Control:
+//! no-cache`: clients and proxies may keep an answer but must revalidate it, because even data about the past
+//! changes when history is replayed, a model is switched or a late event arrives. Revalidation is cheap: a
+//! matching `If-None-Match` is answered 304 without a body.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
-/// Whether data up to `to` can no longer change: it ends before today began (UTC).
-pub fn is_final(to: DateTime<Utc>) -> bool {
-    let today = Utc::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc();
-    to < today
-}
-
-pub fn json<T: Serialize>(
-    request: &HeaderMap,
-    value: &T,
-    final_data: bool,
-) -> Result<Response, Problem> {
+pub fn json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, Problem> {
     let body = serde_json::to_vec(value).map_err(|e| Problem::internal(&e))?;
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..24]);
-    let cache = if final_data {
-        "public, max-age=86400"
-    } else {
-        "no-cache"
-    };
+    let cache = "no-cache";
     let headers = [
         (
             header::ETAG,

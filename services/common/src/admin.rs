@@ -64,6 +64,14 @@ pub fn postgres_check(pool: sqlx::PgPool) -> Check {
     Arc::new(move || Box::pin(crate::db::postgres_reachable(pool.clone())))
 }
 
+/// Readiness of the schema: every migration of this build applied (by the migrate step or another service).
+pub fn schema_check(pool: sqlx::PgPool) -> Check {
+    Arc::new(move || {
+        let pool = pool.clone();
+        Box::pin(async move { crate::db::schema_current(&pool).await })
+    })
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }

@@ -96,9 +96,17 @@ pub struct CommonConfig {
     /// consumers of this process. A restarted instance with the same id takes its partitions back at once,
     /// without a rebalance; give each replica its own (the pod name). Unset: dynamic membership.
     pub instance_id: Option<String>,
+    /// `SHOCKWAVE_STUCK_AFTER_SECONDS`: a consumer holding one batch longer than this (a dependency down, a
+    /// wait that never ends) makes `/readyz` fail and say so (default 120).
+    pub stuck_after: std::time::Duration,
 }
 
 impl CommonConfig {
+    /// The health tracker of a consumer of this service, for its consumer settings and its readiness.
+    pub fn consumer_health(&self, name: &str) -> crate::kafka::health::ConsumerHealth {
+        crate::kafka::health::ConsumerHealth::new(name, self.stuck_after)
+    }
+
     pub const DEFAULT_BROKERS: &'static str = "127.0.0.1:9092";
     pub const DEFAULT_DATABASE_URL: &'static str = "postgres://postgres@127.0.0.1:5432/shockwave";
 
@@ -144,6 +152,17 @@ impl CommonConfig {
             instance_id: settings
                 .raw("SHOCKWAVE_CONSUMER_INSTANCE_ID")
                 .filter(|id| !id.trim().is_empty()),
+            stuck_after: std::time::Duration::from_secs(settings.checked(
+                "SHOCKWAVE_STUCK_AFTER_SECONDS",
+                120,
+                |n: &u64| {
+                    if (1..=86_400).contains(n) {
+                        Ok(())
+                    } else {
+                        Err("expected 1..=86400".into())
+                    }
+                },
+            )?),
         })
     }
 }

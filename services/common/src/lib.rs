@@ -4,7 +4,6 @@
 pub mod admin;
 pub mod config;
 pub mod db;
-pub mod dead_letter;
 pub mod ingest;
 pub mod kafka;
 pub mod metrics;

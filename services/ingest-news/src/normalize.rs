@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use prometheus::IntCounterVec;
 use shockwave_common::ingest::sink::Reject;
 use shockwave_common::metrics::counter_vec;
+use shockwave_schemas::limits::{self, Lines};
 use shockwave_schemas::{ArticlePublished, Event, Payload, ids};
 
 use crate::dates::DateError;
@@ -25,6 +26,24 @@ static ESTIMATED_TIMES: LazyLock<IntCounterVec> = LazyLock::new(|| {
         &["reason"],
     )
 });
+
+static CLEANED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter_vec(
+        "ingest_news_text_cleaned_total",
+        "Article fields whose control characters were removed or whose text was cut to the contract's length.",
+        &["field"],
+    )
+});
+
+/// A text field brought within the contract: control characters removed (tab and line breaks kept in
+/// bodies), cut to `max` bytes on a character boundary. Counted when it changed anything.
+fn cleaned(field: &'static str, text: &str, max: usize, lines: Lines) -> String {
+    let (out, changed) = limits::clean(text, max, lines);
+    if changed {
+        CLEANED.with_label_values(&[field]).inc();
+    }
+    out
+}
 
 /// Where items come from: one configured feed or archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +97,19 @@ pub fn to_event(
         .as_deref()
         .map(html_text::to_plain_text)
         .unwrap_or_default();
-    if title.is_empty() {
+    if title.len() > limits::MAX_TITLE {
+        return Err(Box::new(reject(
+            &item,
+            limits::TOO_LARGE,
+            format!(
+                "title of {} bytes exceeds the {}-byte limit",
+                title.len(),
+                limits::MAX_TITLE
+            ),
+        )));
+    }
+    let title = cleaned("title", &title, limits::MAX_TITLE, Lines::Single);
+    if title.trim().is_empty() {
         return Err(Box::new(reject(
             &item,
             "missing_title",
@@ -114,8 +145,23 @@ pub fn to_event(
             ),
         )));
     }
-    let body = html_text::to_plain_text(body_source);
+    let body = cleaned(
+        "body",
+        &html_text::to_plain_text(body_source),
+        limits::MAX_BODY,
+        Lines::Multi,
+    );
     let (published_at, estimated) = match &item.published {
+        Some(Ok(at)) if !limits::in_range(*at) => {
+            return Err(Box::new(reject(
+                &item,
+                limits::TIME_OUT_OF_RANGE,
+                format!(
+                    "publication time {} is outside 1900-01-01..2200-01-01",
+                    at.to_rfc3339()
+                ),
+            )));
+        }
         Some(Ok(at)) => (*at, false),
         Some(Err(error)) => {
             let reason = match error {
@@ -140,6 +186,17 @@ pub fn to_event(
         .filter(|l| l.chars().all(|c| c.is_ascii_lowercase()))
         .unwrap_or_else(|| language::detect(&format!("{title}. {body}")));
     let event_id = ids::event_id(&["ArticlePublished", &canonical]);
+    if canonical.len() > limits::MAX_URL || canonical.chars().any(char::is_control) {
+        return Err(Box::new(reject(
+            &item,
+            limits::TOO_LARGE,
+            format!(
+                "link or guid of {} bytes is over {} bytes or holds control characters",
+                canonical.len(),
+                limits::MAX_URL
+            ),
+        )));
+    }
     let payload = ArticlePublished {
         canonical_url: canonical,
         title,
@@ -147,7 +204,12 @@ pub fn to_event(
         language,
         published_at_estimated: estimated,
         feed_id: source.feed_id.clone(),
-        source_name: source.source_name.clone(),
+        source_name: cleaned(
+            "source_name",
+            &source.source_name,
+            limits::MAX_NAME,
+            Lines::Single,
+        ),
         topic_hints: source.topic_hints.clone(),
         published_at,
     };

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
 use shockwave_common::ingest::poll::Converted;
 use shockwave_common::ingest::sink::Reject;
+use shockwave_schemas::limits;
 use shockwave_schemas::{BarInterval, PriceBarClosed};
 
 use crate::{csv_bars, market_clock};
@@ -101,6 +102,19 @@ pub fn read_page(
                     continue;
                 }
             };
+            // Out-of-range times are refused before any arithmetic on them can overflow.
+            if !limits::in_range(bar.t) {
+                read.converted.rejects.push(Reject::new(
+                    limits::TIME_OUT_OF_RANGE,
+                    format!(
+                        "bar time {} is outside 1900-01-01..2200-01-01",
+                        bar.t.to_rfc3339()
+                    ),
+                    item_location,
+                    value.to_string().as_bytes(),
+                ));
+                continue;
+            }
             let start = period_start(bar.t, interval);
             if market_clock::bar_close(start, interval) > now {
                 read.still_open += 1;

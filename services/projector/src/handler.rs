@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use anyhow::Context;
-use shockwave_common::dead_letter::{DeadLetter, Origin};
+use shockwave_common::db;
 use shockwave_common::kafka::consumer::{BatchHandler, Message, next_offsets};
+use shockwave_common::kafka::failure::Failure;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_common::metrics::counter;
+use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Topic};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -80,15 +82,17 @@ pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
     let mut sorted = Sorted::default();
     for m in batch {
         if m.topic == Topic::DeadLetters.name() {
-            let letter = serde_json::from_slice::<DeadLetter>(&m.payload).unwrap_or_else(|e| {
-                DeadLetter::new(
-                    "unknown",
-                    "unreadable_dead_letter",
-                    format!("dead-letter record is not readable: {e}"),
-                    &m.payload,
-                )
-                .from_origin(origin(m))
-            });
+            let letter = serde_json::from_slice::<DeadLetter>(&m.payload)
+                .map(DeadLetter::sanitized)
+                .unwrap_or_else(|e| {
+                    DeadLetter::new(
+                        "unknown",
+                        "unreadable_dead_letter",
+                        format!("dead-letter record is not readable: {e}"),
+                        &m.payload,
+                    )
+                    .from_origin(origin(m))
+                });
             sorted.dead_letters.push((m, letter));
             continue;
         }
@@ -107,7 +111,8 @@ pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
                     ),
                     &m.payload,
                 )
-                .from_origin(origin(m)),
+                .from_origin(origin(m))
+                .of_event(event.event_id),
             ),
             Err(error) => sorted.rejects.push(
                 DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload)
@@ -178,6 +183,53 @@ impl BatchHandler for Projector {
             "batch projected"
         );
         Ok(())
+    }
+
+    /// Dead-letters one message Postgres refused and stores the offset past it, in one transaction. A record of
+    /// the dead-letter topic itself is not sent there again (it is there already): a bounded copy of it goes
+    /// straight into `dead_letters`, so a record that cannot be stored can never loop.
+    async fn quarantine(
+        &mut self,
+        message: &Message,
+        kind: &'static str,
+        reason: String,
+    ) -> anyhow::Result<()> {
+        let single = std::slice::from_ref(message);
+        let mut tx = self.pool.begin().await.context("opening transaction")?;
+        let stored = store::lock_offsets(&mut tx, &self.consumer, &partitions_of(single))
+            .await
+            .context("locking offsets")?;
+        if unprojected(single, &stored).is_empty() {
+            return Ok(());
+        }
+        let mut letter =
+            DeadLetter::new(STAGE, kind, reason, &message.payload).from_origin(origin(message));
+        if let Ok(event) = Event::decode(&message.payload) {
+            letter = letter.of_event(event.event_id);
+        }
+        if message.topic == Topic::DeadLetters.name() {
+            store::append_dead_letters(&mut tx, &[(message, letter)])
+                .await
+                .context("recording the refused dead letter")?;
+        } else {
+            self.producer
+                .dead_letter(&letter)
+                .await
+                .context("dead-lettering a refused message")?;
+        }
+        store::save_offsets(&mut tx, &self.consumer, &next_offsets(single))
+            .await
+            .context("saving offsets")?;
+        tx.commit().await.context("committing")?;
+        Ok(())
+    }
+
+    fn classify(&self, error: &anyhow::Error) -> Failure {
+        db::classify(error)
+    }
+
+    fn reason(&self, error: &anyhow::Error) -> String {
+        db::failure_reason(error)
     }
 }
 

@@ -94,12 +94,14 @@ impl Config {
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool =
         db::connect_and_migrate(&config.common.database_url, 8, Duration::from_secs(60)).await?;
+    let health = config.common.consumer_health(&config.group_id);
     let readiness = admin_server::Readiness::new()
         .with(
             "kafka",
             admin_server::kafka_check(config.common.kafka_brokers.clone()),
         )
-        .with("postgres", admin_server::postgres_check(pool.clone()));
+        .with("postgres", admin_server::postgres_check(pool.clone()))
+        .with("consumer", health.readiness());
     let producer = service::start(&config.common, readiness, &Topic::ALL, &shutdown).await?;
     let settings = ConsumerSettings {
         brokers: config.common.kafka_brokers.clone(),
@@ -108,6 +110,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         max_batch: config.max_batch,
         max_wait: config.max_wait,
         instance_id: config.common.instance_id.clone(),
+        health,
     };
     let consumer = match config.membership {
         // The offsets stored with the data decide where to start, and a restart after a crash resumes exactly

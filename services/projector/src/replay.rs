@@ -1,6 +1,8 @@
-//! `projector replay`: drops every projection and rebuilds it from the event store, in one transaction, so
-//! readers see the old views until the new ones are complete. Projections are order-independent, so the
-//! result equals what the live path built from the same events.
+//! `projector replay`: empties every projection and rebuilds it from the event store, in one transaction.
+//! The rows are removed with `DELETE`, not `TRUNCATE`: `TRUNCATE` takes an exclusive lock that would make every
+//! reader wait for the whole rebuild, while `DELETE` leaves readers on the old rows (MVCC) until the new ones
+//! commit at once. Projections are order-independent, so the result equals what the live path built from the
+//! same events.
 
 use anyhow::Context;
 use shockwave_common::db;
@@ -19,10 +21,12 @@ pub struct ReplaySummary {
 
 pub async fn replay(pool: &PgPool) -> anyhow::Result<ReplaySummary> {
     let mut tx = pool.begin().await?;
-    sqlx::query(&format!("TRUNCATE {}", projections::TABLES.join(", ")))
-        .execute(&mut *tx)
-        .await
-        .context("dropping projections")?;
+    for table in projections::TABLES {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("emptying {table}"))?;
+    }
     let mut summary = ReplaySummary::default();
     let mut after: (String, i32, i64) = (String::new(), -1, -1);
     loop {

@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shockwave_common::dead_letter::DeadLetter;
 use shockwave_common::kafka::consumer::Message;
 use shockwave_schemas::Event;
+use shockwave_schemas::dead_letter::DeadLetter;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -87,6 +87,7 @@ pub async fn append_dead_letters(
         .map(|(m, l)| l.original().unwrap_or_else(|_| m.payload.clone()))
         .collect();
     let failed: Vec<_> = letters.iter().map(|(_, l)| l.failed_at).collect();
+    let event_ids: Vec<Option<Uuid>> = letters.iter().map(|(_, l)| l.event_id).collect();
     sqlx::query(include_str!("sql/append_dead_letters.sql"))
         .bind(&topics)
         .bind(&partitions)
@@ -98,6 +99,7 @@ pub async fn append_dead_letters(
         .bind(&origins)
         .bind(&originals)
         .bind(&failed)
+        .bind(&event_ids)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -6,10 +6,11 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use chrono::Utc;
 use prometheus::{Histogram, IntCounter, exponential_buckets};
-use shockwave_common::dead_letter::{DeadLetter, Origin};
 use shockwave_common::kafka::consumer::{BatchHandler, Message};
+use shockwave_common::kafka::failure::Permanent;
 use shockwave_common::kafka::producer::EventProducer;
 use shockwave_common::metrics::{counter, histogram};
+use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Payload, ids};
 
 use crate::scoring::Scorer;
@@ -143,12 +144,37 @@ impl BatchHandler for ScoreHandler {
                 .context("publishing task")?
                 .context("publishing scores")?;
         }
-        outcome.context("scoring")?;
+        // The model refusing a text, or a score outside the contract, would happen again on redelivery: the
+        // consumer isolates the article and quarantines it.
+        outcome.map_err(|e| Permanent::new("scoring_failed", format!("scoring: {e}")))?;
         if let Some(error) = invalid {
-            return Err(anyhow::anyhow!(
-                "a produced score breaks the contract: {error}"
-            ));
+            return Err(Permanent::new(
+                "invalid_score",
+                format!("a produced score breaks the contract: {error}"),
+            )
+            .into());
         }
         Ok(())
+    }
+
+    async fn quarantine(
+        &mut self,
+        message: &Message,
+        kind: &'static str,
+        reason: String,
+    ) -> anyhow::Result<()> {
+        let mut letter =
+            DeadLetter::new(STAGE, kind, reason, &message.payload).from_origin(Origin {
+                topic: message.topic.clone(),
+                partition: message.partition,
+                offset: message.offset,
+            });
+        if let Ok(event) = Event::decode(&message.payload) {
+            letter = letter.of_event(event.event_id);
+        }
+        self.producer
+            .dead_letter(&letter)
+            .await
+            .context("dead-lettering an article that cannot be scored")
     }
 }

@@ -109,10 +109,13 @@ impl Config {
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let scorer = config.scorer().context("loading the model")?;
     tracing::info!(model = %scorer.classifier.lineage.name, version = %scorer.classifier.lineage.version, sha256 = %scorer.classifier.lineage.sha256, "model loaded");
-    let readiness = admin_server::Readiness::new().with(
-        "kafka",
-        admin_server::kafka_check(config.common.kafka_brokers.clone()),
-    );
+    let health = config.common.consumer_health(&config.group_id);
+    let readiness = admin_server::Readiness::new()
+        .with(
+            "kafka",
+            admin_server::kafka_check(config.common.kafka_brokers.clone()),
+        )
+        .with("consumer", health.readiness());
     let producer = service::start(
         &config.common,
         readiness,
@@ -127,6 +130,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         max_batch: config.max_articles,
         max_wait: config.max_wait,
         instance_id: config.common.instance_id.clone(),
+        health,
     })?;
     let mut handler = handler::ScoreHandler {
         scorer,

@@ -1,8 +1,10 @@
 //! Signed webhooks. The body is the `SentimentShockDetected` event as published (JSON). Headers:
 //! - `X-Shockwave-Timestamp`: Unix seconds when the request was signed;
+//! - `Idempotency-Key`: the alert's event id, the same on every retry, so a receiver can drop a repeat;
 //! - `X-Shockwave-Signature`: `sha256=` and the hex HMAC-SHA256, keyed with the shared secret, of
-//!   `{timestamp}.{body}` (the timestamp lets receivers refuse replays);
-//! - `Idempotency-Key`: the alert's event id, the same on every retry, so a receiver can drop a repeat.
+//!   `{timestamp}.{idempotency key}.{body}`. All three are signed: a replayed request is refused by its age,
+//!   and a captured body cannot be sent again under another key (which would defeat the receiver's
+//!   de-duplication) or another time.
 
 use std::time::Duration;
 
@@ -25,28 +27,48 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The signature header's value for a body signed at `timestamp`.
-pub fn signature(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
+/// The MAC over what a request signs: `{timestamp}.{idempotency key}.{body}`.
+fn mac(secret: &Secret, timestamp: i64, idempotency_key: &str, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.0.as_bytes()).expect("any key length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
+    mac.update(idempotency_key.as_bytes());
+    mac.update(b".");
     mac.update(body);
+    mac
+}
+
+/// The signature header's value for a body sent under `idempotency_key` at `timestamp`.
+pub fn signature(secret: &Secret, timestamp: i64, idempotency_key: &str, body: &[u8]) -> String {
+    let mac = mac(secret, timestamp, idempotency_key, body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Whether `header` is the right signature (constant-time comparison), for receivers written in Rust.
-pub fn verify(secret: &Secret, timestamp: i64, body: &[u8], header: &str) -> bool {
+/// How old a signed request a receiver should still accept (and how far ahead of its clock).
+pub const FRESHNESS: Duration = Duration::from_secs(300);
+
+/// Whether `header` is the right signature (constant-time comparison) for a request whose timestamp is
+/// within [`FRESHNESS`] of `now` (Unix seconds), for receivers written in Rust.
+pub fn verify(
+    secret: &Secret,
+    timestamp: i64,
+    idempotency_key: &str,
+    body: &[u8],
+    header: &str,
+    now: i64,
+) -> bool {
+    if now.abs_diff(timestamp) > FRESHNESS.as_secs() {
+        return false;
+    }
     let Some(hex_part) = header.strip_prefix("sha256=") else {
         return false;
     };
     let Ok(given) = hex::decode(hex_part) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.0.as_bytes()).expect("any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
+    mac(secret, timestamp, idempotency_key, body)
+        .verify_slice(&given)
+        .is_ok()
 }
 
 /// One webhook receiver.
@@ -84,7 +106,7 @@ impl Webhook {
         timeout: Duration,
     ) -> Result<(), String> {
         let timestamp = chrono::Utc::now().timestamp();
-        let signature = signature(&self.secret, timestamp, &body);
+        let signature = signature(&self.secret, timestamp, event_id, &body);
         let response = client
             .post(&self.url)
             .timeout(timeout)
@@ -121,19 +143,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_signature_verifies_only_with_its_secret_body_and_timestamp() {
+    fn a_signature_verifies_only_with_its_secret_key_body_and_timestamp_while_fresh() {
         let secret = Secret::new("s3cret".into());
-        let header = signature(&secret, 1_737_900_000, b"{\"a\":1}");
+        let (t, key, body) = (1_737_900_000, "0f0b6c55-key", b"{\"a\":1}".as_slice());
+        let header = signature(&secret, t, key, body);
         assert!(header.starts_with("sha256=") && header.len() == 7 + 64);
-        assert!(verify(&secret, 1_737_900_000, b"{\"a\":1}", &header));
-        assert!(!verify(&secret, 1_737_900_001, b"{\"a\":1}", &header));
-        assert!(!verify(&secret, 1_737_900_000, b"{\"a\":2}", &header));
+        assert!(verify(&secret, t, key, body, &header, t + 10));
+        assert!(!verify(&secret, t + 1, key, body, &header, t + 10));
+        assert!(!verify(&secret, t, "another-key", body, &header, t + 10));
+        assert!(!verify(&secret, t, key, b"{\"a\":2}", &header, t + 10));
         assert!(!verify(
             &Secret::new("other".into()),
-            1_737_900_000,
-            b"{\"a\":1}",
-            &header
+            t,
+            key,
+            body,
+            &header,
+            t
         ));
+        assert!(!verify(&secret, t, key, body, &header, t + 301), "stale");
         assert_eq!(format!("{secret:?}"), "Secret(***)");
     }
 

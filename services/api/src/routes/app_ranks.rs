@@ -17,7 +17,7 @@ use crate::respond;
 pub struct AppRanksQuery {
     /// App store id (e.g. `6737597349`) or exact app name (e.g. `DeepSeek - AI Assistant`); required.
     app: Option<String>,
-    /// `apple` (default) or `google`.
+    /// `apple` (default), or `google` (also written `google_play`).
     store: Option<String>,
     /// Two-letter country, default `us`.
     country: Option<String>,
@@ -65,7 +65,16 @@ pub async fn list(
             "`app` may be at most 200 characters",
         ));
     }
-    let store = params::choice("store", &query.store, &["apple", "google"], "apple")?;
+    // The projection names the Google store `google_play`; `google` is accepted as its short name.
+    let store = match params::choice(
+        "store",
+        &query.store,
+        &["apple", "google", "google_play"],
+        "apple",
+    )? {
+        "google" => "google_play",
+        other => other,
+    };
     let country = params::optional(&query.country)
         .unwrap_or("us")
         .to_lowercase();
@@ -101,5 +110,5 @@ pub async fn list(
         to,
         days,
     };
-    respond::json(&headers, &ranks, respond::is_final(to))
+    respond::json(&headers, &ranks)
 }

@@ -208,7 +208,7 @@ pub async fn list(
     let items: Vec<ArticleSummary> = rows.into_iter().map(Row::summary).collect();
     let (items, next_cursor) = cursor::page(items, limit, |a| (a.published_at, a.id));
     let page = ArticlePage { items, next_cursor };
-    respond::json(&headers, &page, false)
+    respond::json(&headers, &page)
 }
 
 /// One chunk (model input) of an article: the title is chunk 0.
@@ -325,5 +325,5 @@ pub async fn one(
             })
             .collect(),
     };
-    respond::json(&headers, &article, false)
+    respond::json(&headers, &article)
 }

@@ -60,5 +60,5 @@ pub async fn table(
         max_lag,
         rows,
     };
-    respond::json(&headers, &table, false)
+    respond::json(&headers, &table)
 }

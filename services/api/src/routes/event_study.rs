@@ -89,8 +89,7 @@ pub async fn study(
             (day, Some(id), Some(opened))
         }
         (None, Some(date)) => {
-            let day = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .map_err(|_| Problem::invalid_parameter("date", "`date` must be YYYY-MM-DD"))?;
+            let day = params::date("date", date)?;
             (day, None, None)
         }
         _ => {
@@ -124,5 +123,5 @@ pub async fn study(
         benchmark: benchmark.into(),
         studies,
     };
-    respond::json(&headers, &body, false)
+    respond::json(&headers, &body)
 }

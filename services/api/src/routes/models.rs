@@ -71,5 +71,5 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     for model in &mut models {
         model.card = card(&state.model_cards, &model.model_version);
     }
-    respond::json(&headers, &Models { models }, false)
+    respond::json(&headers, &Models { models })
 }

@@ -74,5 +74,5 @@ pub async fn list(
         to,
         bars,
     };
-    respond::json(&headers, &prices, respond::is_final(to))
+    respond::json(&headers, &prices)
 }

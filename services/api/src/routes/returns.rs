@@ -86,5 +86,5 @@ pub async fn list(
         to,
         days,
     };
-    respond::json(&headers, &returns, respond::is_final(to))
+    respond::json(&headers, &returns)
 }

@@ -98,5 +98,5 @@ pub async fn list(
         to,
         buckets,
     };
-    respond::json(&headers, &sentiment, respond::is_final(to))
+    respond::json(&headers, &sentiment)
 }

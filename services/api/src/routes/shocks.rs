@@ -101,7 +101,7 @@ pub async fn list(
     .fetch_all(&state.pool)
     .await?;
     let (items, next_cursor) = cursor::page(rows, limit, |s| (s.opened_at, s.shock_id));
-    respond::json(&headers, &ShockPage { items, next_cursor }, false)
+    respond::json(&headers, &ShockPage { items, next_cursor })
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -147,6 +147,5 @@ pub async fn one(
     .bind(id)
     .fetch_all(&state.pool)
     .await?;
-    let final_data = shock.status == "resolved";
-    respond::json(&headers, &ShockDetail { shock, history }, final_data)
+    respond::json(&headers, &ShockDetail { shock, history })
 }

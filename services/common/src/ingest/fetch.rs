@@ -1,5 +1,10 @@
 //! Polite HTTP polling: conditional GET (ETag / Last-Modified), a timeout and a body-size cap per request,
-//! retries with exponential backoff on 5xx, 429 and network errors, and a per-host request budget.
+//! retries with exponential backoff on 5xx, 429 and network errors, and a per-host request budget. Redirects
+//! are followed here, not by the client, so each hop is checked (see [`redirects`]): at most
+//! [`MAX_REDIRECTS`], never to an internal address unless allowed, and the caller's headers (API keys) only
+//! to the host first asked.
+
+mod redirects;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -44,7 +49,12 @@ pub struct FetchPolicy {
     /// Requests allowed per host per minute (retries count).
     pub per_host_per_minute: u32,
     pub user_agent: String,
+    /// Follow redirects to loopback, private and link-local addresses (tests, intranet feeds).
+    pub allow_internal_redirects: bool,
 }
+
+/// Redirects followed per fetch at most.
+pub const MAX_REDIRECTS: usize = 5;
 
 impl Default for FetchPolicy {
     fn default() -> Self {
@@ -56,6 +66,7 @@ impl Default for FetchPolicy {
             backoff_max: Duration::from_secs(30),
             per_host_per_minute: 30,
             user_agent: concat!("shockwave-ingest/", env!("CARGO_PKG_VERSION")).into(),
+            allow_internal_redirects: false,
         }
     }
 }
@@ -91,6 +102,8 @@ pub enum FetchError {
     },
     #[error("{url}: body larger than the {limit}-byte limit")]
     TooLarge { url: String, limit: usize },
+    #[error("{url}: {reason}")]
+    Redirect { url: String, reason: String },
 }
 
 impl FetchError {
@@ -102,6 +115,7 @@ impl FetchError {
             FetchError::Timeout { .. } => "timeout",
             FetchError::Network { .. } => "network",
             FetchError::TooLarge { .. } => "too_large",
+            FetchError::Redirect { .. } => "redirect",
         }
     }
 }
@@ -130,6 +144,7 @@ pub struct Fetcher {
 impl Fetcher {
     pub fn new(policy: FetchPolicy) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
             .user_agent(policy.user_agent.clone())
@@ -213,18 +228,62 @@ impl Fetcher {
         attempt: u32,
     ) -> Attempt {
         let known = self.validators.lock().await.get(url).cloned();
-        let mut request = self.client.get(parsed.clone()).headers(headers.clone());
-        if let Some(known) = known {
-            if let Some(etag) = known.etag {
-                request = request.header(IF_NONE_MATCH, etag);
+        let mut target = parsed.clone();
+        let mut hops = 0;
+        let response = loop {
+            // The caller's headers go only to the host it named.
+            let same_host =
+                target.host_str() == parsed.host_str() && target.port() == parsed.port();
+            let mut request = self.client.get(target.clone());
+            if same_host {
+                request = request.headers(headers.clone());
             }
-            if let Some(last_modified) = known.last_modified {
-                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            if let Some(known) = &known {
+                if let Some(etag) = &known.etag {
+                    request = request.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(last_modified) = &known.last_modified {
+                    request = request.header(IF_MODIFIED_SINCE, last_modified);
+                }
             }
-        }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => return Attempt::Retry(network_error(url, &error, attempt)),
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(error) => return Attempt::Retry(network_error(url, &error, attempt)),
+            };
+            if !response.status().is_redirection() || response.status() == StatusCode::NOT_MODIFIED
+            {
+                break response;
+            }
+            let refuse = |reason: String| {
+                Attempt::Fail(FetchError::Redirect {
+                    url: url.into(),
+                    reason,
+                })
+            };
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return refuse(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            let Some(next) = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|location| target.join(location).ok())
+            else {
+                return refuse(format!(
+                    "HTTP {} without a usable Location",
+                    response.status()
+                ));
+            };
+            // Within the origin the operator configured nothing is gained; elsewhere each hop is checked.
+            let same_origin = next.host_str() == parsed.host_str() && next.port() == parsed.port();
+            if let Err(reason) =
+                redirects::check_target(&next, self.policy.allow_internal_redirects || same_origin)
+                    .await
+            {
+                return refuse(reason);
+            }
+            target = next;
         };
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {

@@ -180,6 +180,8 @@ pub fn fetch_policy(settings: &Settings) -> Result<FetchPolicy, ConfigError> {
             u64::from(defaults.per_host_per_minute),
             positive,
         )? as u32,
+        allow_internal_redirects: settings
+            .get_or("SHOCKWAVE_FETCH_ALLOW_INTERNAL_REDIRECTS", false)?,
         ..defaults
     })
 }

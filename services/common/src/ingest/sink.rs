@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::replay::ReplayClock;
 use crate::Shutdown;
-use crate::dead_letter::DeadLetter;
 use crate::kafka::producer::EventProducer;
 use crate::metrics::counter_vec;
+use shockwave_schemas::DeadLetter;
 
 static REPEATS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter_vec(
@@ -129,7 +129,7 @@ impl IngestSink {
                 Ok(()) => good.push(event),
                 Err(error) => {
                     let reject = Reject::new(
-                        "invalid",
+                        error.kind(),
                         error.to_string(),
                         format!("event {}", event.event_id),
                         &event.to_json(),

@@ -66,17 +66,23 @@ async fn try_ensure_topics(
 
 /// Whether the broker answers a metadata request within `timeout`.
 pub async fn broker_reachable(brokers: String, timeout: Duration) -> Result<(), String> {
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = client_config(&brokers)
-            .create()
-            .map_err(|e| e.to_string())?;
-        consumer
-            .fetch_metadata(None, timeout)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    let outcome = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = client_config(&brokers).create()?;
+        consumer.fetch_metadata(None, timeout).map(|_| ())
     })
-    .await
-    .map_err(|e| e.to_string())?
+    .await;
+    // The reason says what kind of trouble; the client's own text (addresses) goes to the log.
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "broker readiness check failed");
+            Err("unreachable".into())
+        }
+        Err(error) => {
+            tracing::warn!(%error, "broker readiness check failed");
+            Err("check failed".into())
+        }
+    }
 }
 
 /// Number of partitions of a topic as the broker reports it.

@@ -1,21 +1,38 @@
 //! The batch consumer: collects up to `max_batch` messages or `max_wait`, hands them to a handler, and
-//! commits offsets only after the handler returns `Ok` (its work is durable). A failing handler is retried
-//! with backoff and never skipped, so nothing is lost; handlers must be idempotent because a crash between
-//! their commit and ours redelivers the batch. A consumer either joins its group (partitions shared by the
-//! group coordinator) or, when its handler keeps its own offsets (the projector, in Postgres), assigns its
-//! partitions itself and starts where those offsets say, with no coordinator involved.
+//! commits offsets only after the handler returns `Ok` (its work is durable). A transient failure is retried
+//! with backoff and never skipped, so nothing is lost; a permanent one (the input itself is refused, see
+//! [`failure`](super::failure)) is isolated by bisecting the batch, in order, until the refused messages stand
+//! alone; each is then quarantined by the handler (dead-lettered with its reason) and the rest go through.
+//! Handlers must be idempotent because a crash between their commit and ours redelivers the batch. A
+//! consumer either joins its group (partitions shared by the group coordinator) or, when its handler keeps
+//! its own offsets (the projector, in Postgres), assigns its partitions itself and starts where those offsets
+//! say, with no coordinator involved.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::failure::{self, Failure};
+use super::health::ConsumerHealth;
 use super::rebalance::RebalanceReport;
 use super::{KafkaError, client_config};
 use crate::Shutdown;
-use crate::metrics::{BATCH_SECONDS, BATCH_SIZE, CONSUMER_LAG, EVENTS_CONSUMED, HANDLER_ERRORS};
+use crate::metrics::{
+    BATCH_SECONDS, BATCH_SIZE, CONSUMER_LAG, EVENTS_CONSUMED, HANDLER_ERRORS, counter_vec,
+};
+
+static QUARANTINED: LazyLock<prometheus::IntCounterVec> = LazyLock::new(|| {
+    counter_vec(
+        "quarantined_messages_total",
+        "Messages set aside as dead letters after their handling failed permanently, by consumer and reason.",
+        &["consumer", "reason"],
+    )
+});
 
 /// One consumed message, owned.
 #[derive(Debug, Clone)]
@@ -49,6 +66,26 @@ pub trait BatchHandler {
         &mut self,
         batch: &[Message],
     ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+
+    /// Sets aside one message whose handling failed permanently: dead-letters it with `kind` and `reason`
+    /// and makes sure it is not handled again (a handler that keeps its own offsets moves them past it).
+    /// `Ok` promises both are durable.
+    fn quarantine(
+        &mut self,
+        message: &Message,
+        kind: &'static str,
+        reason: String,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+
+    /// Whether a failure of this handler would happen again with the same messages.
+    fn classify(&self, error: &anyhow::Error) -> Failure {
+        failure::classify(error)
+    }
+
+    /// The reason a dead letter gives for a permanent failure.
+    fn reason(&self, error: &anyhow::Error) -> String {
+        format!("{error:#}")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +97,8 @@ pub struct ConsumerSettings {
     pub max_wait: Duration,
     /// Static group membership (`group.instance.id`): a restart with the same id keeps the partitions.
     pub instance_id: Option<String>,
+    /// Reports progress to readiness (a batch held too long makes the service unready).
+    pub health: ConsumerHealth,
 }
 
 /// Which partitions a self-assigned consumer takes: those whose number modulo `of` is `index`.
@@ -238,6 +277,104 @@ impl BatchConsumer {
         });
     }
 
+    /// Handles one batch to the end: transient failures are retried with backoff; a permanent failure splits
+    /// the slice that failed into halves, handled in order, down to single messages, which are quarantined.
+    /// Returns false when shutdown came while a failure was being waited out (nothing is committed then).
+    async fn process<H: BatchHandler>(
+        &self,
+        handler: &mut H,
+        batch: &[Message],
+        shutdown: &Shutdown,
+    ) -> bool {
+        let group = self.settings.group_id.as_str();
+        let mut todo: VecDeque<Range<usize>> = VecDeque::new();
+        todo.push_back(0..batch.len());
+        let mut backoff = Duration::from_millis(100);
+        while let Some(range) = todo.pop_front() {
+            let slice = &batch[range.clone()];
+            let error = match handler.handle(slice).await {
+                Ok(()) => {
+                    backoff = Duration::from_millis(100);
+                    continue;
+                }
+                Err(error) => error,
+            };
+            match handler.classify(&error) {
+                Failure::Permanent { .. } if slice.len() > 1 => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        consumer = group,
+                        messages = slice.len(),
+                        "a message was refused; isolating it"
+                    );
+                    // Halves in order, so offsets stored per slice only ever move forward.
+                    let middle = range.start + range.len() / 2;
+                    todo.push_front(middle..range.end);
+                    todo.push_front(range.start..middle);
+                }
+                Failure::Permanent { kind } => {
+                    let message = &slice[0];
+                    let reason = handler.reason(&error);
+                    match handler.quarantine(message, kind, reason.clone()).await {
+                        Ok(()) => {
+                            QUARANTINED.with_label_values(&[group, kind]).inc();
+                            tracing::error!(
+                                consumer = group,
+                                topic = %message.topic,
+                                partition = message.partition,
+                                offset = message.offset,
+                                reason_kind = kind,
+                                %reason,
+                                "message quarantined as a dead letter"
+                            );
+                        }
+                        Err(quarantine_error) => {
+                            todo.push_front(range);
+                            if !self
+                                .wait_out(&quarantine_error, &mut backoff, shutdown)
+                                .await
+                            {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                Failure::Transient => {
+                    todo.push_front(range);
+                    if !self.wait_out(&error, &mut backoff, shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Logs and counts a failure to retry, then waits the backoff (doubling it, up to 5 s). False on shutdown.
+    async fn wait_out(
+        &self,
+        error: &anyhow::Error,
+        backoff: &mut Duration,
+        shutdown: &Shutdown,
+    ) -> bool {
+        let group = self.settings.group_id.as_str();
+        HANDLER_ERRORS.with_label_values(&[group]).inc();
+        self.settings.health.failed("transient failure, retrying");
+        tracing::error!(
+            error = format!("{error:#}"),
+            consumer = group,
+            retry_in_ms = backoff.as_millis() as u64,
+            "batch failed, retrying"
+        );
+        tokio::select! {
+            // Uncommitted: the batch is redelivered after restart.
+            _ = shutdown.wait() => return false,
+            _ = tokio::time::sleep(*backoff) => {}
+        }
+        *backoff = (*backoff * 2).min(Duration::from_secs(5));
+        true
+    }
+
     /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first.
     pub async fn run<H: BatchHandler>(&self, handler: &mut H, shutdown: &Shutdown) {
         let group = self.settings.group_id.as_str();
@@ -251,33 +388,16 @@ impl BatchConsumer {
                 continue;
             }
             let started = std::time::Instant::now();
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                match handler.handle(&batch).await {
-                    Ok(()) => break,
-                    Err(error) => {
-                        HANDLER_ERRORS.with_label_values(&[group]).inc();
-                        tracing::error!(
-                            error = format!("{error:#}"),
-                            consumer = group,
-                            batch = batch.len(),
-                            retry_in_ms = backoff.as_millis() as u64,
-                            "batch failed, retrying"
-                        );
-                        tokio::select! {
-                            // Uncommitted: the batch is redelivered after restart.
-                            _ = shutdown.wait() => return,
-                            _ = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
-                }
+            self.settings.health.started();
+            if !self.process(handler, &batch, shutdown).await {
+                return;
             }
             let offsets = next_offsets(&batch);
             if let Err(error) = self.commit(&offsets) {
                 // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
                 tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
             }
+            self.settings.health.finished();
             for m in &batch {
                 EVENTS_CONSUMED.with_label_values(&[group, &m.topic]).inc();
             }

@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod consumer;
+pub mod failure;
+pub mod health;
 pub mod producer;
 pub mod rebalance;
 

@@ -12,8 +12,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use shockwave_schemas::{Event, Topic};
 
 use super::{KafkaError, client_config};
-use crate::dead_letter::DeadLetter;
 use crate::metrics::{DEAD_LETTERS, EVENTS_PUBLISHED, PRODUCER_RENEWALS, PUBLISH_ERRORS};
+use shockwave_schemas::DeadLetter;
 
 /// The client in use and how many times it was replaced.
 struct Current {

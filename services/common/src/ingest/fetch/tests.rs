@@ -18,6 +18,7 @@ fn quick_policy() -> FetchPolicy {
         backoff_max: Duration::from_millis(50),
         per_host_per_minute: 60_000,
         user_agent: "shockwave-test".into(),
+        allow_internal_redirects: false,
     }
 }
 
@@ -240,4 +241,100 @@ async fn a_closed_port_is_a_network_error() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), "network");
+}
+
+/// A server that redirects `/feed` to `location`.
+async fn redirecting_to(location: String) -> String {
+    serve(Router::new().route(
+        "/feed",
+        get(move || {
+            let location = location.clone();
+            async move { (AxumStatus::FOUND, [("location", location)], "") }
+        }),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_redirect_to_an_internal_address_is_refused_unless_allowed() {
+    let target = serve(Router::new().route("/meta", get(|| async { "secret metadata" }))).await;
+    let base = redirecting_to(format!("{target}/meta")).await;
+    let url = format!("{base}/feed");
+    let refused = Fetcher::new(quick_policy())
+        .unwrap()
+        .get(&url, &HeaderMap::new())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), "redirect");
+    assert!(
+        refused.to_string().contains("internal address"),
+        "{refused}"
+    );
+    let allowed = Fetcher::new(FetchPolicy {
+        allow_internal_redirects: true,
+        ..quick_policy()
+    })
+    .unwrap()
+    .get(&url, &HeaderMap::new())
+    .await
+    .unwrap();
+    assert!(matches!(allowed, Fetched::Body { bytes, .. } if bytes == b"secret metadata"));
+}
+
+#[tokio::test]
+async fn api_keys_are_not_sent_to_the_host_a_redirect_leads_to() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let other = serve(Router::new().route(
+        "/bars",
+        get(move |headers: AxumHeaders| {
+            let recorded = recorded.clone();
+            async move {
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push(headers.get("apca-api-secret-key").is_some());
+                "{}"
+            }
+        }),
+    ))
+    .await;
+    // Same machine, another host name: `localhost` instead of `127.0.0.1`.
+    let other = other.replace("127.0.0.1", "localhost");
+    let base = redirecting_to(format!("{other}/bars")).await;
+    let mut headers = HeaderMap::new();
+    headers.insert("apca-api-secret-key", "s3cret".parse().unwrap());
+    let fetched = Fetcher::new(FetchPolicy {
+        allow_internal_redirects: true,
+        ..quick_policy()
+    })
+    .unwrap()
+    .get(&format!("{base}/feed"), &headers)
+    .await
+    .unwrap();
+    assert!(matches!(fetched, Fetched::Body { .. }));
+    assert_eq!(*seen.lock().unwrap(), vec![false], "the secret stayed home");
+}
+
+#[tokio::test]
+async fn a_redirect_loop_ends_with_an_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = Router::new().route(
+        "/feed",
+        get(move || async move { (AxumStatus::FOUND, [("location", "/feed")], "") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let error = Fetcher::new(FetchPolicy {
+        allow_internal_redirects: true,
+        ..quick_policy()
+    })
+    .unwrap()
+    .get(&format!("http://{addr}/feed"), &HeaderMap::new())
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("more than 5 redirects"),
+        "{error}"
+    );
 }
