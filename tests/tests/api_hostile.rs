@@ -379,3 +379,67 @@ async fn reads_during_a_replay_answer_within_a_second_with_the_old_data() {
     );
     assert!(slowest < Duration::from_secs(1), "{slowest:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_role_reads_every_route_and_can_neither_truncate_delete_nor_migrate() {
+    let pool = seeded(100).await;
+    let options: sqlx::postgres::PgConnectOptions = pool.connect_options().as_ref().clone();
+    let as_api = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SET ROLE shockwave_api").execute(conn).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .unwrap();
+    let router = app(AppState::with_pool(as_api.clone()));
+    for (uri, expected) in [
+        (
+            "/v1/prices?ticker=BAR1&from=2000-01-01&to=2001-01-01",
+            StatusCode::OK,
+        ),
+        (
+            "/v1/returns?instrument=BAR1&from=2000-01-01&to=2001-01-01",
+            StatusCode::OK,
+        ),
+        ("/v1/articles?from=2020-01-01&to=2020-02-01", StatusCode::OK),
+        (
+            "/v1/sentiment?topic=ai_efficiency&from=2020-01-01&to=2020-02-01",
+            StatusCode::OK,
+        ),
+        ("/v1/shocks", StatusCode::OK),
+        (
+            "/v1/app-ranks?app=App%201&from=2020-01-01&to=2020-02-01",
+            StatusCode::OK,
+        ),
+        (
+            "/v1/correlations?topic=ai_efficiency&instrument=BAR1",
+            StatusCode::OK,
+        ),
+    ] {
+        let (status, _, body) = call(&router, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            status,
+            expected,
+            "{uri}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    for forbidden in [
+        "TRUNCATE articles",
+        "DELETE FROM price_bars",
+        "INSERT INTO benchmarks VALUES ('X')",
+        "CREATE TABLE sneaky (x int)",
+        "DROP VIEW shocks",
+    ] {
+        let error = sqlx::query(forbidden).execute(&as_api).await.unwrap_err();
+        let code = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .unwrap_or_default();
+        assert!(code == "42501" || code == "42P01", "{forbidden}: {error}");
+    }
+}

@@ -1,7 +1,7 @@
 //! The Grafana dashboards work on real data: every panel's, annotation's and variable's SQL, with Grafana's
-//! macros (`$__timeFilter`, `$__timeGroupAlias`) and the variables expanded, runs against the demo week
-//! projected by the pipeline and returns rows with the columns the panel needs (`time` and a value for time
-//! series). Every metric a PromQL expression names is one the services export: served on a live `/metrics`
+//! macros (`$__timeFilter`, `$__timeGroupAlias`) and the variables expanded, runs as the read-only role the
+//! datasource uses against the demo week projected by the pipeline and returns rows with the columns the
+//! panel needs (`time` and a value for time series). Every metric a PromQL expression names is one the services export: served on a live `/metrics`
 //! (the admin server of this process, after the demo week ran through the in-process services), or, for
 //! counters that only get samples on failures, registered in the code.
 
@@ -89,11 +89,19 @@ fn expand(sql: &str, variables: &HashMap<&str, &str>) -> String {
     out
 }
 
+/// Runs a dashboard query as Grafana's read-only role (`shockwave_reader`, created by a migration), so a query
+/// that needs more than that role may do fails here.
 async fn run(pool: &PgPool, sql: &str) -> (usize, Vec<String>) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE shockwave_reader")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     let rows = sqlx::query(sql)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await
         .unwrap_or_else(|e| panic!("{sql}\n{e}"));
+    tx.rollback().await.unwrap();
     let columns = rows
         .first()
         .map(|r| r.columns().iter().map(|c| c.name().to_string()).collect())

@@ -138,11 +138,17 @@ impl Config {
                 .get_or("SHOCKWAVE_ALERTER_GROUP", "shockwave-alerter".to_string())?,
             tuning,
             baskets,
-            lateness: chrono::Duration::seconds(
-                settings
-                    .get_or::<i64>("SHOCKWAVE_ALERTER_LATENESS_SECONDS", 900)?
-                    .max(0),
-            ),
+            lateness: chrono::Duration::seconds(settings.checked(
+                "SHOCKWAVE_ALERTER_LATENESS_SECONDS",
+                900,
+                |n: &i64| {
+                    if (0..=30 * 86_400).contains(n) {
+                        Ok(())
+                    } else {
+                        Err("expected 0..=2592000 (30 days)".to_string())
+                    }
+                },
+            )?),
             receivers,
             backoff: Backoff {
                 first: Duration::from_millis(settings.checked(

@@ -51,8 +51,15 @@ pub struct Overrides {
     pub evidence: Option<usize>,
 }
 
+/// A span of `hours`, held within ten years so no setting can overflow time arithmetic.
 fn span(hours: f64) -> Duration {
-    Duration::seconds((hours * 3600.0).round() as i64)
+    const TEN_YEARS: f64 = 3650.0 * 86_400.0;
+    let seconds = (hours * 3600.0).round();
+    Duration::seconds(if seconds.is_finite() {
+        seconds.clamp(0.0, TEN_YEARS) as i64
+    } else {
+        0
+    })
 }
 
 impl Overrides {
