@@ -64,17 +64,16 @@ export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BRO
 
 if [ -n "${SHOCKWAVE_DEMO_BIN_DIR:-}" ]; then
   bin="$(cd "$SHOCKWAVE_DEMO_BIN_DIR" && pwd)"
-  for name in "${SERVICES[@]}" "${INGESTORS[@]}" report; do
+  for name in "${SERVICES[@]}" "${INGESTORS[@]}" shockwave; do
     [ -x "$bin/$name" ] || { echo "[demo] $bin/$name is missing; build it or unset SHOCKWAVE_DEMO_BIN_DIR" >&2; exit 1; }
   done
   echo "[demo] using the binaries in $bin"
 else
   echo "[demo] building the services (release)"
   cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
-    -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-report
+    -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-cli
   bin="$root/target/release"
 fi
-export SHOCKWAVE_SCORER_BIN="$bin/scorer"
 
 stop_services
 mkdir -p "$state/logs"
@@ -194,7 +193,7 @@ for b in bars:
     prev = b["close"]
 PY
 echo
-"$bin/report" "$state/demo"
+"$bin/shockwave" report "$state/demo"
 cat <<MSG
 
 [demo] the services keep running (logs in $state/logs/). Query them:

@@ -26,7 +26,8 @@ unset SHOCKWAVE_BROKER_PORT
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
 bash deploy/local/install-prometheus.sh
 SHOCKWAVE_SCHEMATHESIS="$(bash deploy/local/install-schemathesis.sh)"
-export SHOCKWAVE_SCHEMATHESIS
+SHOCKWAVE_CHROMIUM="$(bash deploy/local/install-chromium.sh)"
+export SHOCKWAVE_SCHEMATHESIS SHOCKWAVE_CHROMIUM
 export ORT_DYLIB_PATH
 
 # Each end-to-end test makes its own database; drop those an earlier run left behind.

@@ -1,6 +1,11 @@
 //! The event contract as users of the topics see it: fixtures decode, round-trip, match the committed JSON
 //! Schemas, and bad payloads are refused with the field named.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read the harness's environment"
+)]
+
 use std::path::PathBuf;
 
 use shockwave_schemas::{Event, EventType, json_schema};

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use sqlx::PgPool;
 
 use crate::private_broker::PrivateBroker;
@@ -40,8 +40,9 @@ impl DemoWeek {
         let scorer = start_scorer_with(&database_url, &on_broker).await;
         let alerter = start_alerter(&database_url, &unique("alerter"), &on_broker).await;
         let config = settings(&database_url, &on_broker);
-        let news =
-            shockwave_ingest_news::Config::load(&config, vec![data("news")]).expect("news config");
+        let news = config
+            .config::<shockwave_ingest_news::Config>(vec![data("news")])
+            .expect("news config");
         assert_eq!(
             shockwave_ingest_news::run(news, Shutdown::new())
                 .await
@@ -49,9 +50,9 @@ impl DemoWeek {
                 .published,
             129
         );
-        let ranks =
-            shockwave_ingest_appranks::Config::load(&config, vec![data("appranks/ranks.csv")])
-                .expect("ranks config");
+        let ranks = config
+            .config::<shockwave_ingest_appranks::Config>(vec![data("appranks/ranks.csv")])
+            .expect("ranks config");
         assert_eq!(
             shockwave_ingest_appranks::run(ranks, Shutdown::new())
                 .await
@@ -59,11 +60,11 @@ impl DemoWeek {
                 .published,
             595
         );
-        let prices = shockwave_ingest_prices::Config::load(
-            &config,
-            vec![data("market/deepseek-window-daily.csv")],
-        )
-        .expect("prices config");
+        let prices = config
+            .config::<shockwave_ingest_prices::Config>(vec![data(
+                "market/deepseek-window-daily.csv",
+            )])
+            .expect("prices config");
         assert_eq!(
             shockwave_ingest_prices::run(prices, Shutdown::new())
                 .await

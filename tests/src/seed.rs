@@ -1,7 +1,7 @@
 //! Events put straight into a database through the projector's own store and projections (no broker): for
 //! tests of the readers (the API) that need rows, not the path that brings them.
 
-use shockwave_common::kafka::consumer::Message;
+use shockwave_kafka::consumer::Message;
 use shockwave_schemas::{Event, Topic};
 use sqlx::PgPool;
 

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use crate::webhook_sink::free_addr;
 
-/// The newest modification time of the Rust sources under `dir`.
-fn newest_source(dir: &std::path::Path) -> std::time::SystemTime {
+/// The newest modification time of the Rust and SQL sources under `dir`, outside the folders in `skip`.
+fn newest_source(dir: &std::path::Path, skip: &[PathBuf]) -> std::time::SystemTime {
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
     for entry in std::fs::read_dir(dir).expect("readable folder") {
         let path = entry.expect("folder entry").path();
-        let time = if path.is_dir() {
-            newest_source(&path)
+        let time = if skip.contains(&path) {
+            continue;
+        } else if path.is_dir() {
+            newest_source(&path, skip)
         } else if path.extension().is_some_and(|e| e == "rs" || e == "sql") {
             path.metadata().and_then(|m| m.modified()).expect("mtime")
         } else {
@@ -26,10 +28,10 @@ fn newest_source(dir: &std::path::Path) -> std::time::SystemTime {
 }
 
 /// A service binary of this workspace. `cargo nextest run --workspace` builds it, since every service
-/// started this way has integration tests of its own in its package; a binary older than the sources (a run
-/// of one package's tests only) is refused rather than tested.
+/// started this way has integration tests of its own in its package; a binary older than its own sources (a
+/// run of one package's tests only) is refused rather than tested.
 pub fn binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    let target = crate::harness_env("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::repo_root().join("target"));
     let path = target.join("debug").join(name);
@@ -38,8 +40,21 @@ pub fn binary(name: &str) -> PathBuf {
         .metadata()
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} is missing: {build}", path.display()));
-    let root = crate::repo_root();
-    let sources = newest_source(&root.join("services")).max(newest_source(&root.join("schemas")));
+    let (_, package) = crate::workspace::binaries()
+        .into_iter()
+        .find(|(bin, _)| bin == name)
+        .unwrap_or_else(|| panic!("no package builds a binary `{name}`"));
+    let mut dirs = crate::workspace::source_dirs(package);
+    let skip: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|dir| [dir.join("tests"), dir.join("benches")])
+        .collect();
+    dirs.push(crate::repo_root().join("migrations"));
+    let sources = dirs
+        .iter()
+        .map(|dir| newest_source(dir, &skip))
+        .max()
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
     assert!(
         built >= sources,
         "{} is older than the sources: {build}",

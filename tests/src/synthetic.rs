@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::{
     AppRankObserved, AppStore, ArticlePublished, BarInterval, Event, Payload, PriceBarClosed, ids,
 };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use shockwave_common::kafka::admin::high_watermarks;
+use shockwave_kafka::admin::high_watermarks;
 use shockwave_schemas::Topic;
 
 /// The end of every partition of a topic at one moment.

@@ -12,9 +12,9 @@ use shockwave_alerter::delivery::webhook::{Secret, Webhook};
 use shockwave_alerter::delivery::{Backoff, Delivery, Receiver};
 use shockwave_alerter::handler::shock_event;
 use shockwave_alerter::store;
-use shockwave_common::Shutdown;
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::Shutdown;
 use shockwave_schemas::dead_letter::DeadLetter;
 use shockwave_schemas::{
     Direction, Event, Evidence, SentimentShockDetected, ShockStatus, SubjectKind, Topic,
@@ -28,7 +28,7 @@ use uuid::Uuid;
 /// A fresh database with the schema.
 async fn migrated_database() -> PgPool {
     let (_, pool) = fresh_database().await;
-    shockwave_common::db::MIGRATOR.run(&pool).await.unwrap();
+    shockwave_store::MIGRATOR.run(&pool).await.unwrap();
     pool
 }
 
@@ -269,7 +269,7 @@ async fn an_alertmanager_that_is_down_is_retried_then_the_alert_is_dead_lettered
         }
     })
     .await;
-    let metrics = shockwave_common::metrics::render();
+    let metrics = shockwave_kit::metrics::render();
     assert!(
         metrics.contains(
             "shockwave_alert_deliveries_total{outcome=\"failed\",receiver=\"alertmanager\"} 1"

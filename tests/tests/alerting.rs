@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::webhook_sink::{Reply, WebhookSink};
 use shockwave_tests::{
@@ -81,16 +81,14 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
     let group = unique("alerter");
     let alerter = start_alerter(&database_url, &group, &alerter_settings).await;
 
-    let news = shockwave_ingest_news::Config::load(
-        &settings(&database_url, &on_broker()),
-        vec![
+    let news = settings(&database_url, &on_broker())
+        .config::<shockwave_ingest_news::Config>(vec![
             repo_root()
                 .join("data/deepseek-week/news")
                 .display()
                 .to_string(),
-        ],
-    )
-    .unwrap();
+        ])
+        .unwrap();
     let published = shockwave_ingest_news::run(news, Shutdown::new())
         .await
         .unwrap()

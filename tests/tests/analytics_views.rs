@@ -3,14 +3,20 @@
 //! that rebuilds every view to exactly what the live path built, and the shock detectors replayed over the
 //! scored week (the DeepSeek shock must come before the US open on Monday 27 January, 14:30 UTC).
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the test prints the figures it measured"
+)]
+
 use std::time::Duration;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shockwave_alerter::detector::{Detector, DetectorConfig, Observation};
-use shockwave_common::Shutdown;
-use shockwave_common::ingest::sink::Summary;
+use shockwave_ingest::sink::Summary;
+use shockwave_kit::Shutdown;
+use shockwave_ops::jobs;
 use shockwave_schemas::Topic;
 use shockwave_schemas::{Direction, ShockStatus, SubjectKind};
 use shockwave_tests::{
@@ -28,11 +34,9 @@ fn data(path: &str) -> String {
 }
 
 async fn ingest_prices(database_url: &str) -> Summary {
-    let config = shockwave_ingest_prices::Config::load(
-        &settings(database_url, &[]),
-        vec![data("market/deepseek-window-daily.csv")],
-    )
-    .unwrap();
+    let config = settings(database_url, &[])
+        .config::<shockwave_ingest_prices::Config>(vec![data("market/deepseek-window-daily.csv")])
+        .unwrap();
     shockwave_ingest_prices::run(config, Shutdown::new())
         .await
         .unwrap()
@@ -160,9 +164,9 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
     let (database_url, pool) = fresh_database().await;
     let projector = start_projector(&database_url).await;
     let scorer = start_scorer(&database_url).await;
-    let news =
-        shockwave_ingest_news::Config::load(&settings(&database_url, &[]), vec![data("news")])
-            .unwrap();
+    let news = settings(&database_url, &[])
+        .config::<shockwave_ingest_news::Config>(vec![data("news")])
+        .unwrap();
     assert_eq!(
         shockwave_ingest_news::run(news, Shutdown::new())
             .await
@@ -170,11 +174,9 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
             .published,
         129
     );
-    let ranks = shockwave_ingest_appranks::Config::load(
-        &settings(&database_url, &[]),
-        vec![data("appranks/ranks.csv")],
-    )
-    .unwrap();
+    let ranks = settings(&database_url, &[])
+        .config::<shockwave_ingest_appranks::Config>(vec![data("appranks/ranks.csv")])
+        .unwrap();
     assert_eq!(
         shockwave_ingest_appranks::run(ranks, Shutdown::new())
             .await
@@ -262,7 +264,9 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
     detect_shocks(&pool, demo_sources).await;
 
     let live = dump(&pool).await;
-    let summary = shockwave_projector::replay::replay(&pool).await.unwrap();
+    let summary = shockwave_projector::replay::replay(&pool, None)
+        .await
+        .unwrap();
     assert!(summary.events >= 129 + 129 + 595 + 285);
     let replayed = dump(&pool).await;
     assert_eq!(live.len(), replayed.len());
@@ -270,22 +274,34 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         assert_eq!(a, b, "replay differs from live");
     }
 
-    // Re-score history under another version label, compare the versions, switch the views over and back.
+    // Re-score history under another version label (a job a scorer carries out), compare the versions,
+    // switch the views over and back.
     let projector = start_projector(&database_url).await;
+    let scorer = start_scorer(&database_url).await;
     let model_dir = repo_root()
         .join("models/sentiment/v1")
         .display()
         .to_string();
-    let mut config = shockwave_scorer::Config::load(&settings(
-        &database_url,
-        &[("SHOCKWAVE_MODEL_DIR", model_dir)],
-    ))
+    let job = jobs::submit(
+        &pool,
+        jobs::Kind::Rescore,
+        serde_json::json!({"model_version": "1-rescored", "model_dir": model_dir}),
+        "test",
+    )
+    .await
     .unwrap();
-    config.model_version = "1-rescored".into();
-    let rescored = shockwave_scorer::rescore::rescore(config, Shutdown::new())
-        .await
-        .unwrap();
-    assert!(rescored >= 129);
+    let done = jobs::wait(
+        &pool,
+        job.job_id,
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.state, jobs::State::Done, "{:?}", done.outcome);
+    let rescored: i64 = done.progress["done"].as_i64().unwrap();
+    assert!(rescored >= 129, "{done:?}");
     let differences = eventually("the second version projected", Duration::from_secs(120), || {
         let pool = pool.clone();
         async move {
@@ -309,11 +325,11 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         .fetch_all(&pool)
         .await
         .unwrap();
-    shockwave_projector::active_model::activate(&pool, "1-rescored")
+    shockwave_ops::models::activate(&pool, "1-rescored")
         .await
         .unwrap();
     assert_eq!(
-        shockwave_projector::active_model::active(&pool)
+        shockwave_ops::models::active(&pool)
             .await
             .unwrap()
             .as_deref(),
@@ -325,14 +341,13 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
         .unwrap();
     assert_eq!(before.len(), after.len());
     assert!(
-        shockwave_projector::active_model::activate(&pool, "9-missing")
+        shockwave_ops::models::activate(&pool, "9-missing")
             .await
             .is_err(),
         "a version without scores cannot be activated"
     );
-    shockwave_projector::active_model::activate(&pool, "1")
-        .await
-        .unwrap();
+    shockwave_ops::models::activate(&pool, "1").await.unwrap();
+    scorer.stop().await;
     projector.stop().await;
 }
 

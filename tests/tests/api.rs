@@ -366,11 +366,40 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     let before = api
         .ok("/v1/sentiment?topic=ai_efficiency&bucket=day&from=2025-01-20&to=2025-01-31")
         .await;
-    let (status, _, body) = api
+    // A replay is a job: queued here (202, with where to follow it), carried out by the projector's code.
+    let (status, headers, body) = api
         .admin("POST", "/v1/admin/replay", Some(TOKEN), json!({}))
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body["events"].as_u64().unwrap() >= 129 + 129 + 595 + 285);
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        (body["kind"].as_str(), body["state"].as_str()),
+        (Some("replay"), Some("queued"))
+    );
+    let href = body["href"].as_str().unwrap().to_string();
+    assert_eq!(headers[header::LOCATION], href.as_str());
+    let job = shockwave_ops::jobs::claim(
+        &pool,
+        &[shockwave_ops::jobs::Kind::Replay],
+        "test",
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    .expect("the queued replay");
+    let summary = shockwave_projector::replay::replay(&pool, Some(job.job_id))
+        .await
+        .unwrap();
+    assert!(summary.events >= 129 + 129 + 595 + 285);
+    shockwave_ops::jobs::finish(&pool, job.job_id, Ok(format!("{} events", summary.events)))
+        .await
+        .unwrap();
+    let (status, _, followed) = api.admin("GET", &href, Some(TOKEN), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(followed["state"], "done");
+    assert_eq!(
+        followed["progress"]["done"].as_u64(),
+        Some(summary.events as u64)
+    );
     let after = api
         .ok("/v1/sentiment?topic=ai_efficiency&bucket=day&from=2025-01-20&to=2025-01-31")
         .await;

@@ -20,7 +20,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use shockwave_api::{AppState, app, cache};
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use shockwave_schemas::{BarInterval, Event, Payload, PriceBarClosed, ids};
 use shockwave_tests::synthetic::Traffic;
 use shockwave_tests::{fresh_database, seed, unique};
@@ -58,7 +58,7 @@ fn bar(i: usize) -> Event {
 /// A database with articles, `bars` bars and ranks, projected through the projector's own code.
 async fn seeded(bars: usize) -> sqlx::PgPool {
     let (_, pool) = fresh_database().await;
-    shockwave_common::db::MIGRATOR.run(&pool).await.unwrap();
+    shockwave_store::MIGRATOR.run(&pool).await.unwrap();
     let traffic = Traffic::new(&unique("api"));
     let at = Utc.with_ymd_and_hms(2020, 1, 10, 12, 0, 0).unwrap();
     let mut events: Vec<_> = (0..50).map(|i| traffic.article(i, at)).collect();
@@ -183,7 +183,7 @@ async fn any_parameter_of_any_route_gets_an_answer_and_never_a_server_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_and_wrong_methods_are_problems() {
     let (_, pool) = fresh_database().await;
-    shockwave_common::db::MIGRATOR.run(&pool).await.unwrap();
+    shockwave_store::MIGRATOR.run(&pool).await.unwrap();
     let router = app(AppState::with_pool(pool));
     let (status, content_type, body) = call(
         &router,
@@ -218,7 +218,7 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_do_not_starve_clients_and_shutdown_keeps_its_deadline() {
     let (_, pool) = fresh_database().await;
-    shockwave_common::db::MIGRATOR.run(&pool).await.unwrap();
+    shockwave_store::MIGRATOR.run(&pool).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let shutdown = Shutdown::new();
@@ -348,7 +348,11 @@ async fn reads_during_a_replay_answer_within_a_second_with_the_old_data() {
     assert_eq!(bars_before, 2_000);
     let replay = tokio::spawn({
         let pool = pool.clone();
-        async move { shockwave_projector::replay::replay(&pool).await.unwrap() }
+        async move {
+            shockwave_projector::replay::replay(&pool, None)
+                .await
+                .unwrap()
+        }
     });
     let mut slowest = Duration::ZERO;
     let mut reads = 0;

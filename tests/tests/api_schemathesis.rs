@@ -5,20 +5,20 @@
 use std::process::Command;
 use std::time::Duration;
 
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use shockwave_tests::demo_week::DemoWeek;
 use shockwave_tests::webhook_sink::free_addr;
 use shockwave_tests::{eventually, repo_root, settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_requests_get_no_server_error_and_documented_responses() {
-    let st = std::env::var("SHOCKWAVE_SCHEMATHESIS")
+    let st = shockwave_tests::harness_env("SHOCKWAVE_SCHEMATHESIS")
         .expect("SHOCKWAVE_SCHEMATHESIS (deploy/local/install-schemathesis.sh prints it)");
     let week = DemoWeek::project(19097).await;
     let database_url = week.database_url.clone();
     week.stop().await;
     let addr = free_addr();
-    let config = shockwave_api::Config::load(&settings(
+    let config = settings(
         &database_url,
         &[
             ("SHOCKWAVE_API_ADDR", addr.to_string()),
@@ -28,7 +28,8 @@ async fn generated_requests_get_no_server_error_and_documented_responses() {
                 repo_root().join("models/sentiment").display().to_string(),
             ),
         ],
-    ))
+    )
+    .config::<shockwave_api::Config>(vec![])
     .unwrap();
     let shutdown = Shutdown::new();
     let server = tokio::spawn(shockwave_api::run(config, shutdown.clone()));
@@ -79,7 +80,7 @@ async fn generated_requests_get_no_server_error_and_documented_responses() {
         "schemathesis found failures:\n{report}"
     );
     assert!(
-        report.contains("Tested: 14"),
+        report.contains("Tested: 16"),
         "every operation tested:\n{report}"
     );
 }

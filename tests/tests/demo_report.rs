@@ -1,9 +1,10 @@
 //! The demo's closing report over the demo week projected by the real pipeline: it states when the shock alert
 //! fired against the US open, the sell-off, the evidence, DeepSeek's climb and the lead-lag figures, and it
-//! writes the chart; run twice, it says the same.
+//! writes the chart; run twice, it says the same. The chart is the picture on the README's front page
+//! (`docs/images/demo-chart.svg`): it must be what the pipeline draws today (`SHOCKWAVE_BLESS=1` rewrites it).
 
 use shockwave_tests::demo_week::DemoWeek;
-use shockwave_tests::unique;
+use shockwave_tests::{repo_root, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_tells_the_story_and_draws_the_chart() {
@@ -59,4 +60,15 @@ async fn the_report_tells_the_story_and_draws_the_chart() {
         .unwrap();
     assert_eq!(&again.text, text, "the same data gives the same report");
     assert_eq!(std::fs::read_to_string(&again.chart).unwrap(), svg);
+
+    let committed = repo_root().join("docs/images/demo-chart.svg");
+    if shockwave_tests::bless() {
+        std::fs::create_dir_all(committed.parent().unwrap()).unwrap();
+        std::fs::write(&committed, &svg).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&committed).is_ok_and(|c| c == svg),
+        "{} is not the chart the pipeline draws; regenerate it with SHOCKWAVE_BLESS=1",
+        committed.display()
+    );
 }

@@ -34,7 +34,7 @@ impl Demo {
     fn new() -> Demo {
         let broker = PrivateBroker::start(19104);
         let mut bin_dir = None;
-        for name in SERVICES.iter().chain(&INGESTORS).chain(&["report"]) {
+        for name in SERVICES.iter().chain(&INGESTORS).chain(&["shockwave"]) {
             let path = binary(name);
             bin_dir = path.parent().map(Path::to_path_buf);
         }

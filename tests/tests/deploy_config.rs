@@ -1,5 +1,6 @@
 //! The deployment files agree with the code: every `SHOCKWAVE_*` variable that `deploy/compose.yaml` and the
-//! Kubernetes manifests set is one a service reads, and every service binary they run exists.
+//! Kubernetes manifests set is one a service reads, and every service binary they run exists; the
+//! kustomization creates the namespace first, lists every manifest and never applies an example secret.
 
 use shockwave_tests::repo_root;
 
@@ -19,7 +20,10 @@ fn deploy_files() -> Vec<(String, String)> {
     let mut files = vec![root.join("deploy/compose.yaml")];
     for entry in std::fs::read_dir(root.join("deploy/k8s")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
+        if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "example")
+        {
             files.push(path);
         }
     }
@@ -61,6 +65,7 @@ fn every_command_the_deployments_run_is_a_service_binary() {
         "ingest-news",
         "ingest-appranks",
         "ingest-prices",
+        "shockwave",
     ];
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
     for binary in binaries {
@@ -84,4 +89,49 @@ fn every_command_the_deployments_run_is_a_service_binary() {
             }
         }
     }
+}
+
+#[test]
+fn the_kustomization_creates_the_namespace_first_and_applies_no_example_secret() {
+    let dir = repo_root().join("deploy/k8s");
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    let resources: Vec<&str> = text
+        .split("resources:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .collect();
+    assert_eq!(resources.first(), Some(&"namespace.yaml"), "{resources:?}");
+    let namespace = std::fs::read_to_string(dir.join("namespace.yaml")).unwrap();
+    assert!(namespace.contains("kind: Namespace"));
+    let mut manifests: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") && n != "kustomization.yaml")
+        .collect();
+    manifests.sort();
+    let mut listed: Vec<String> = resources.iter().map(|r| r.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        listed, manifests,
+        "every manifest is in the kustomization, and only those"
+    );
+    for manifest in &manifests {
+        let body = std::fs::read_to_string(dir.join(manifest)).unwrap();
+        assert!(!body.contains("kind: Secret"), "{manifest} holds a Secret");
+        if manifest != "namespace.yaml" {
+            assert!(
+                !body.contains("kind: Namespace"),
+                "{manifest} creates the namespace"
+            );
+        }
+    }
+    assert!(
+        text.contains("envs: [secrets.env]"),
+        "the Secret comes from secrets.env"
+    );
+    let ignored = std::fs::read_to_string(repo_root().join(".gitignore")).unwrap();
+    assert!(ignored.lines().any(|l| l == "/deploy/k8s/secrets.env"));
 }

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::Topic;
 use shockwave_schemas::dead_letter::MAX_ORIGINAL_BYTES;
 use shockwave_tests::private_broker::PrivateBroker;

@@ -5,16 +5,19 @@
 //! - two records of one batch that update the same row (a conflict only the batch has) both go through once the
 //!   batch is split;
 //! - a batch held up by a lock is retried, `/readyz` says the consumer is stuck while it lasts, and it catches up
-//!   once the lock goes.
+//!   once the lock goes;
+//! - once the cause is fixed (the constraint dropped), `shockwave dead-letters republish` filtered by stage and
+//!   reason sends the refused originals back to their topic, they are projected, and a second run sends nothing.
 //!
 //! The run has a broker of its own (port 19107).
 
 use std::time::Duration;
 
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::{Event, Payload, Topic};
 use shockwave_tests::private_broker::PrivateBroker;
+use shockwave_tests::service_process::binary;
 use shockwave_tests::synthetic::Traffic;
 use shockwave_tests::{eventually, fresh_database, pipeline, unique};
 
@@ -47,7 +50,7 @@ async fn a_record_postgres_refuses_is_isolated_and_a_stuck_batch_shows_in_readin
     let brokers = broker.brokers();
     ensure_topics(&brokers, &Topic::ALL, 4, 1).await.unwrap();
     let (database_url, pool) = fresh_database().await;
-    shockwave_common::db::MIGRATOR.run(&pool).await.unwrap();
+    shockwave_store::MIGRATOR.run(&pool).await.unwrap();
     sqlx::query(&format!(
         "ALTER TABLE articles ADD CONSTRAINT refused_by_policy CHECK (title NOT LIKE '{MARK}%')"
     ))
@@ -216,6 +219,77 @@ async fn a_record_postgres_refuses_is_isolated_and_a_stuck_batch_shows_in_readin
             .and_then(|(ready, _)| ready.then_some(()))
     })
     .await;
+    // The fix, then the operator sends the refused articles back: a dry run first, then for real, then again.
+    sqlx::query("ALTER TABLE articles DROP CONSTRAINT refused_by_policy")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let republish = |extra: &[&str]| {
+        let out = std::process::Command::new(binary("shockwave"))
+            .args([
+                "dead-letters",
+                "republish",
+                "--stage",
+                "projector",
+                "--reason",
+                "rejected_by_postgres",
+            ])
+            .args(extra)
+            .env("SHOCKWAVE_DATABASE_URL", &database_url)
+            .env("SHOCKWAVE_KAFKA_BROKERS", &brokers)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let dry = republish(&["--dry-run"]);
+    assert!(
+        dry.contains("3 would go back to their topics, 0 skipped"),
+        "{dry}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM articles WHERE feed_id = $1",
+            &run
+        )
+        .await,
+        299
+    );
+    let sent = republish(&[]);
+    assert!(
+        sent.contains("3 sent back to their topics, 0 skipped"),
+        "{sent}"
+    );
+    eventually(
+        "the republished articles",
+        Duration::from_secs(30),
+        || async {
+            (count(
+                &pool,
+                "SELECT count(*) FROM articles WHERE feed_id = $1",
+                &run,
+            )
+            .await
+                == 302)
+                .then_some(())
+        },
+    )
+    .await;
+    let again = republish(&[]);
+    assert!(again.contains("0 sent back to their topics"), "{again}");
+    let marked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM dead_letters WHERE republished_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(marked, 3);
+
     projector.assert_alive();
     projector.terminate(Duration::from_secs(30));
 }

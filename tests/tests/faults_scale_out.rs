@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::Topic;
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::service_process::ServiceProcess;

@@ -174,10 +174,10 @@ async fn every_panel_query_returns_what_its_panel_shows() {
 
     // The metrics as Prometheus scrapes them: the admin server's `/metrics` of this process, which ran the
     // services of the demo week.
-    let shutdown = shockwave_common::Shutdown::new();
-    let admin = shockwave_common::admin::serve(
+    let shutdown = shockwave_kit::Shutdown::new();
+    let admin = shockwave_kit::admin::serve(
         "127.0.0.1:0".parse().unwrap(),
-        shockwave_common::admin::Readiness::new(),
+        shockwave_kit::admin::Readiness::new(),
         shutdown.clone(),
     )
     .await

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use shockwave_schemas::dead_letter::DeadLetter;
 use shockwave_schemas::{Event, Payload, Topic};
 use shockwave_tests::topic_tail::TopicMark;
@@ -84,21 +84,27 @@ async fn odd_items_in_files_become_dead_letters_and_the_good_ones_go_through() {
     let config = settings("postgres://unused@127.0.0.1/unused", &[]);
 
     let summary = shockwave_ingest_news::run(
-        shockwave_ingest_news::Config::load(&config, vec![news]).unwrap(),
+        config
+            .config::<shockwave_ingest_news::Config>(vec![news])
+            .unwrap(),
         Shutdown::new(),
     )
     .await
     .expect("the news ingestor finishes");
     assert_eq!((summary.published, summary.dead_lettered), (3, 2));
     let summary = shockwave_ingest_prices::run(
-        shockwave_ingest_prices::Config::load(&config, vec![prices]).unwrap(),
+        config
+            .config::<shockwave_ingest_prices::Config>(vec![prices])
+            .unwrap(),
         Shutdown::new(),
     )
     .await
     .expect("the price ingestor finishes");
     assert_eq!((summary.published, summary.dead_lettered), (2, 3));
     let summary = shockwave_ingest_appranks::run(
-        shockwave_ingest_appranks::Config::load(&config, vec![ranks]).unwrap(),
+        config
+            .config::<shockwave_ingest_appranks::Config>(vec![ranks])
+            .unwrap(),
         Shutdown::new(),
     )
     .await

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use shockwave_schemas::dead_letter::DeadLetter;
 use shockwave_schemas::{Event, Payload, Topic};
 use shockwave_tests::topic_tail::TopicMark;
@@ -169,9 +169,9 @@ async fn news_feeds_are_polled_politely_and_each_article_arrives_once() {
     let letters_mark = TopicMark::now(&brokers, Topic::DeadLetters).await;
     let mut extra = quick_fetch();
     extra.push(("SHOCKWAVE_NEWS_FEEDS", feeds.display().to_string()));
-    let config =
-        shockwave_ingest_news::Config::load(&settings("postgres://unused/db", &extra), vec![])
-            .unwrap();
+    let config = settings("postgres://unused/db", &extra)
+        .config::<shockwave_ingest_news::Config>(vec![])
+        .unwrap();
     let shutdown = Shutdown::new();
     let service = tokio::spawn(shockwave_ingest_news::run(config, shutdown.clone()));
 
@@ -261,9 +261,9 @@ async fn an_apple_chart_is_polled_into_rank_events() {
     let mark = TopicMark::now(&brokers, Topic::AppRanks).await;
     let mut extra = quick_fetch();
     extra.push(("SHOCKWAVE_APPRANKS_CHARTS", charts.display().to_string()));
-    let config =
-        shockwave_ingest_appranks::Config::load(&settings("postgres://unused/db", &extra), vec![])
-            .unwrap();
+    let config = settings("postgres://unused/db", &extra)
+        .config::<shockwave_ingest_appranks::Config>(vec![])
+        .unwrap();
     let shutdown = Shutdown::new();
     let service = tokio::spawn(shockwave_ingest_appranks::run(config, shutdown.clone()));
     eventually("chart polled twice", Duration::from_secs(60), || {
@@ -306,9 +306,9 @@ async fn alpaca_bars_are_polled_across_pages_into_closed_bars() {
     extra.push(("SHOCKWAVE_PRICES_POLL", poll.display().to_string()));
     extra.push(("SHOCKWAVE_ALPACA_KEY_ID", "test-key".into()));
     extra.push(("SHOCKWAVE_ALPACA_SECRET_KEY", "test-secret".into()));
-    let config =
-        shockwave_ingest_prices::Config::load(&settings("postgres://unused/db", &extra), vec![])
-            .unwrap();
+    let config = settings("postgres://unused/db", &extra)
+        .config::<shockwave_ingest_prices::Config>(vec![])
+        .unwrap();
     let shutdown = Shutdown::new();
     let service = tokio::spawn(shockwave_ingest_prices::run(config, shutdown.clone()));
     eventually("both pages fetched", Duration::from_secs(60), || {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::{ArticlePublished, Event, Payload, Topic, ids};
 use shockwave_tests::{
     brokers, caught_up, eventually, fresh_database, repo_root, start_projector, start_scorer,

@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use shockwave_common::Shutdown;
-use shockwave_common::metrics::DEAD_LETTERS;
+use shockwave_kit::Shutdown;
+use shockwave_kit::metrics::DEAD_LETTERS;
 use shockwave_schemas::Topic;
 use shockwave_tests::{
     caught_up, eventually, fresh_database, repo_root, settings, start_projector, unique,
@@ -21,9 +21,9 @@ const FILE_BARS: &str = "SELECT count(*) FROM price_bars WHERE period_start BETW
     AND ticker IN ('NVDA','AVGO','TSM','AMD','MU','ASML','SMCI','ARM','MRVL','VRT','SMH','QQQ','^SOX','^NDX','^IXIC')";
 
 async fn ingest(database_url: &str, file: &str) -> shockwave_ingest_prices::Summary {
-    let config =
-        shockwave_ingest_prices::Config::load(&settings(database_url, &[]), vec![file.to_string()])
-            .unwrap();
+    let config = settings(database_url, &[])
+        .config::<shockwave_ingest_prices::Config>(vec![file.to_string()])
+        .unwrap();
     shockwave_ingest_prices::run(config, Shutdown::new())
         .await
         .unwrap()

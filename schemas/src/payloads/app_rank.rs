@@ -15,7 +15,7 @@ pub enum AppStore {
 }
 
 /// The lowest rank a chart can hold (store charts list at most a few hundred apps).
-pub const MAX_RANK: u32 = 10_000;
+pub(super) const MAX_RANK: u32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,11 +8,10 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use prometheus::{IntCounterVec, IntGaugeVec};
-use shockwave_common::db;
-use shockwave_common::kafka::consumer::{BatchHandler, Message};
-use shockwave_common::kafka::failure::Failure;
-use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::metrics::{counter_vec, gauge_vec};
+use shockwave_kafka::consumer::{BatchHandler, Message};
+use shockwave_kafka::failure::{self, Failure};
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::metrics::{counter_vec, gauge_vec};
 use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Payload, SentimentShockDetected, ShockStatus, SubjectKind, ids};
 use sqlx::PgPool;
@@ -45,7 +44,7 @@ pub static OPEN: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     )
 });
 static WATERMARK: LazyLock<prometheus::IntGauge> = LazyLock::new(|| {
-    shockwave_common::metrics::register(
+    shockwave_kit::metrics::register(
         prometheus::IntGauge::new(
             "alerter_watermark_seconds",
             "Event time (Unix seconds) up to which the detectors have seen every article.",
@@ -256,10 +255,10 @@ impl BatchHandler for AlertHandler {
     }
 
     fn classify(&self, error: &anyhow::Error) -> Failure {
-        db::classify(error)
+        shockwave_store::classify(error).unwrap_or_else(|| failure::classify(error))
     }
 
     fn reason(&self, error: &anyhow::Error) -> String {
-        db::failure_reason(error)
+        shockwave_store::failure_reason(error)
     }
 }

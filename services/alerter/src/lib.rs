@@ -4,7 +4,6 @@
 //! a Postgres outbox, publishes it as `SentimentShockDetected` and hands it to the receivers (`delivery`:
 //! signed webhooks and Alertmanager) with retries.
 
-pub mod baskets;
 pub mod delivery;
 pub mod detector;
 pub mod engine;
@@ -13,13 +12,22 @@ pub mod handler;
 pub mod store;
 pub mod tuning;
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db, service};
+use shockwave_catalog::Catalog;
+use shockwave_kafka::consumer::{BatchConsumer, ConsumerSettings};
+use shockwave_kafka::{ConsumerArgs, KafkaArgs, service};
+use shockwave_kit::admin::Readiness;
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::config::range;
+use shockwave_kit::telemetry::LogArgs;
+use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
+use shockwave_store::DbArgs;
 
 use crate::delivery::alertmanager::Alertmanager;
 use crate::delivery::webhook::{Secret, Webhook};
@@ -28,78 +36,138 @@ use crate::engine::Engine;
 use crate::handler::AlertHandler;
 use crate::tuning::Tuning;
 
-#[derive(Debug, Clone)]
+/// `alerter`: detects sentiment shocks per topic and ticker on the scored articles and delivers each as one
+/// alert to signed webhooks and Alertmanager.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "alerter", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    /// `SHOCKWAVE_ALERTER_GROUP`: the consumer group on the scores topic.
-    pub group_id: String,
-    /// `SHOCKWAVE_ALERTER_TUNING`: a JSON file of detector settings (see `tuning`); the defaults when unset.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9107")]
+    pub admin_addr: SocketAddr,
+    /// The consumer group on the scores topic.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_ALERTER_GROUP",
+        default_value = "shockwave-alerter"
+    )]
+    pub alerter_group: String,
+    /// A JSON file of detector settings, per topic or ticker (see deploy/config/alerter-tuning.json); the
+    /// defaults when unset.
+    #[arg(long, env = "SHOCKWAVE_ALERTER_TUNING", value_name = "FILE")]
+    pub alerter_tuning: Option<PathBuf>,
+    /// The topic catalog, for the basket each topic exposes; the built-in one when unset.
+    #[arg(long, env = "SHOCKWAVE_CATALOG", value_name = "FILE")]
+    pub catalog: Option<String>,
+    /// Seconds after the newest article time the detectors wait for older articles still in flight. Alerts
+    /// come this much event time after their articles.
+    #[arg(long, env = "SHOCKWAVE_ALERTER_LATENESS_SECONDS", default_value_t = 900,
+          value_parser = range(0i64, 30 * 86_400))]
+    pub alerter_lateness_seconds: i64,
+    /// Webhook receivers, comma-separated; each request is signed with `SHOCKWAVE_WEBHOOK_SECRET`.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_WEBHOOK_URLS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "URL,..."
+    )]
+    pub webhook_urls: Vec<String>,
+    /// The shared secret of the webhook signatures (required with webhooks; never logged).
+    #[arg(
+        long,
+        env = "SHOCKWAVE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub webhook_secret: Option<String>,
+    /// Alertmanager's base URL (e.g. `http://alertmanager:9093`).
+    #[arg(long, env = "SHOCKWAVE_ALERTMANAGER_URL", value_name = "URL")]
+    pub alertmanager_url: Option<String>,
+    /// Base URL of the API's shocks, linked from Alertmanager alerts (e.g. `http://localhost:8080/v1/shocks`).
+    #[arg(long, env = "SHOCKWAVE_SHOCK_URL", value_name = "URL")]
+    pub shock_url: Option<String>,
+    /// First wait, in milliseconds, before a failed delivery is tried again (it doubles each time).
+    #[arg(long, env = "SHOCKWAVE_DELIVERY_BACKOFF_MS", default_value_t = 1000,
+          value_parser = range(1u64, 86_400_000))]
+    pub delivery_backoff_ms: u64,
+    /// Longest wait between delivery attempts, in milliseconds.
+    #[arg(long, env = "SHOCKWAVE_DELIVERY_MAX_BACKOFF_MS", default_value_t = 300_000,
+          value_parser = range(1u64, 86_400_000))]
+    pub delivery_max_backoff_ms: u64,
+    /// Attempts per alert and receiver before it is dead-lettered (`delivery_failed`).
+    #[arg(long, env = "SHOCKWAVE_DELIVERY_MAX_ATTEMPTS", default_value_t = 10,
+          value_parser = range(1i32, 1000))]
+    pub delivery_max_attempts: i32,
+    /// Timeout of one delivery request, in milliseconds.
+    #[arg(long, env = "SHOCKWAVE_DELIVERY_TIMEOUT_MS", default_value_t = 5000,
+          value_parser = range(1u64, 600_000))]
+    pub delivery_timeout_ms: u64,
+    /// Seconds between pushes of open shocks to Alertmanager (they are held for four times that).
+    #[arg(long, env = "SHOCKWAVE_ALERTMANAGER_REFRESH_SECONDS", default_value_t = 60,
+          value_parser = range(1u64, 86_400))]
+    pub alertmanager_refresh_seconds: u64,
+}
+
+/// What the settings resolve to: the detector tuning, the baskets and the receivers.
+#[derive(Debug, Clone)]
+pub struct Resolved {
     pub tuning: Tuning,
-    /// `SHOCKWAVE_CATALOG`: the scorer's catalog, for the basket each topic exposes.
-    pub baskets: std::collections::BTreeMap<String, Vec<String>>,
-    /// `SHOCKWAVE_ALERTER_LATENESS_SECONDS`: how long after the newest article time the detectors wait for
-    /// older articles still in flight (default 900). Alerts come this much event time after their articles.
+    pub baskets: BTreeMap<String, Vec<String>>,
     pub lateness: chrono::Duration,
-    /// `SHOCKWAVE_WEBHOOK_URLS` (comma-separated) signed with `SHOCKWAVE_WEBHOOK_SECRET`, and
-    /// `SHOCKWAVE_ALERTMANAGER_URL` (e.g. `http://alertmanager:9093`).
     pub receivers: Vec<Receiver>,
-    /// `SHOCKWAVE_DELIVERY_BACKOFF_MS` (first wait, 1000), `SHOCKWAVE_DELIVERY_MAX_BACKOFF_MS` (300000),
-    /// `SHOCKWAVE_DELIVERY_MAX_ATTEMPTS` (10), `SHOCKWAVE_DELIVERY_TIMEOUT_MS` (5000),
-    /// `SHOCKWAVE_ALERTMANAGER_REFRESH_SECONDS` (60; open alerts are held for four times that).
     pub backoff: Backoff,
     pub timeout: Duration,
     pub refresh: Duration,
 }
 
-fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        name: name.into(),
-        value: value.into(),
-        reason: reason.into(),
-    }
-}
-
 impl Config {
-    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
-        let positive = |n: &u64| {
-            if *n > 0 {
-                Ok(())
-            } else {
-                Err("must be positive".to_string())
-            }
-        };
-        let tuning = match settings.raw("SHOCKWAVE_ALERTER_TUNING") {
+    /// Reads the tuning and catalog files and checks the receivers; errors name the setting.
+    pub fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let tuning = match &self.alerter_tuning {
             None => Tuning::default(),
-            Some(path) => std::fs::read_to_string(&path)
+            Some(path) => std::fs::read_to_string(path)
                 .map_err(anyhow::Error::from)
                 .and_then(|text| Tuning::from_json(&text))
-                .map_err(|e| invalid("SHOCKWAVE_ALERTER_TUNING", &path, format!("{e:#}")))?,
+                .map_err(|e| {
+                    ConfigError::new(
+                        "SHOCKWAVE_ALERTER_TUNING",
+                        path.display().to_string(),
+                        format!("{e:#}"),
+                    )
+                })?,
         };
-        let baskets = match settings.raw("SHOCKWAVE_CATALOG") {
-            None => baskets::from_catalog(baskets::BUILTIN_CATALOG),
-            Some(path) => std::fs::read_to_string(&path)
-                .map_err(anyhow::Error::from)
-                .and_then(|text| baskets::from_catalog(&text)),
-        }
-        .map_err(|e| invalid("SHOCKWAVE_CATALOG", "", format!("{e:#}")))?;
-        let refresh = Duration::from_secs(settings.checked(
-            "SHOCKWAVE_ALERTMANAGER_REFRESH_SECONDS",
-            60,
-            positive,
-        )?);
+        let baskets = Catalog::load(self.catalog.as_deref())
+            .map_err(|e| {
+                ConfigError::new(
+                    "SHOCKWAVE_CATALOG",
+                    self.catalog.clone().unwrap_or_default(),
+                    e.to_string(),
+                )
+            })?
+            .baskets();
+        let refresh = Duration::from_secs(self.alertmanager_refresh_seconds);
         let mut receivers = Vec::new();
-        let urls = settings.raw("SHOCKWAVE_WEBHOOK_URLS").unwrap_or_default();
-        let urls: Vec<&str> = urls
-            .split(',')
-            .map(str::trim)
+        let urls: Vec<&str> = self
+            .webhook_urls
+            .iter()
+            .map(|u| u.trim())
             .filter(|u| !u.is_empty())
             .collect();
         if !urls.is_empty() {
-            let secret = settings
-                .raw("SHOCKWAVE_WEBHOOK_SECRET")
+            let secret = self
+                .webhook_secret
+                .clone()
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| {
-                    invalid(
+                    ConfigError::new(
                         "SHOCKWAVE_WEBHOOK_SECRET",
                         "",
                         "required when SHOCKWAVE_WEBHOOK_URLS is set",
@@ -107,7 +175,7 @@ impl Config {
                 })?;
             for url in urls {
                 if reqwest::Url::parse(url).is_err() {
-                    return Err(invalid(
+                    return Err(ConfigError::new(
                         "SHOCKWAVE_WEBHOOK_URLS",
                         "(not shown)",
                         "a URL does not parse",
@@ -119,65 +187,31 @@ impl Config {
                 )));
             }
         }
-        if let Some(url) = settings
-            .raw("SHOCKWAVE_ALERTMANAGER_URL")
-            .filter(|u| !u.is_empty())
-        {
+        if let Some(url) = self.alertmanager_url.clone().filter(|u| !u.is_empty()) {
             if reqwest::Url::parse(&url).is_err() {
-                return Err(invalid("SHOCKWAVE_ALERTMANAGER_URL", &url, "not a URL"));
+                return Err(ConfigError::new(
+                    "SHOCKWAVE_ALERTMANAGER_URL",
+                    url,
+                    "not a URL",
+                ));
             }
             receivers.push(Receiver::Alertmanager(Alertmanager {
                 base_url: url,
-                shock_url: settings.raw("SHOCKWAVE_SHOCK_URL"),
+                shock_url: self.shock_url.clone(),
                 hold: refresh * 4,
             }));
         }
-        Ok(Config {
-            common: CommonConfig::load(settings, 9107)?,
-            group_id: settings
-                .get_or("SHOCKWAVE_ALERTER_GROUP", "shockwave-alerter".to_string())?,
+        Ok(Resolved {
             tuning,
             baskets,
-            lateness: chrono::Duration::seconds(settings.checked(
-                "SHOCKWAVE_ALERTER_LATENESS_SECONDS",
-                900,
-                |n: &i64| {
-                    if (0..=30 * 86_400).contains(n) {
-                        Ok(())
-                    } else {
-                        Err("expected 0..=2592000 (30 days)".to_string())
-                    }
-                },
-            )?),
+            lateness: chrono::Duration::seconds(self.alerter_lateness_seconds),
             receivers,
             backoff: Backoff {
-                first: Duration::from_millis(settings.checked(
-                    "SHOCKWAVE_DELIVERY_BACKOFF_MS",
-                    1000,
-                    positive,
-                )?),
-                max: Duration::from_millis(settings.checked(
-                    "SHOCKWAVE_DELIVERY_MAX_BACKOFF_MS",
-                    300_000,
-                    positive,
-                )?),
-                max_attempts: settings.checked(
-                    "SHOCKWAVE_DELIVERY_MAX_ATTEMPTS",
-                    10,
-                    |n: &i32| {
-                        if *n > 0 {
-                            Ok(())
-                        } else {
-                            Err("must be positive".to_string())
-                        }
-                    },
-                )?,
+                first: Duration::from_millis(self.delivery_backoff_ms),
+                max: Duration::from_millis(self.delivery_max_backoff_ms),
+                max_attempts: self.delivery_max_attempts,
             },
-            timeout: Duration::from_millis(settings.checked(
-                "SHOCKWAVE_DELIVERY_TIMEOUT_MS",
-                5000,
-                positive,
-            )?),
+            timeout: Duration::from_millis(self.delivery_timeout_ms),
             refresh,
         })
     }
@@ -186,25 +220,24 @@ impl Config {
 /// Runs until shutdown: rebuilds the detectors from every stored score, then follows the scores topic and
 /// delivers alerts in the background.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = db::connect_and_migrate(&config.common.database_url, 4, Duration::from_secs(60))
+    let resolved = config.resolve()?;
+    let pool = shockwave_store::connect_and_migrate(&config.db.url(), 4, Duration::from_secs(60))
         .await
         .context("connecting to Postgres")?;
-    let health = config.common.consumer_health(&config.group_id);
-    let readiness = admin_server::Readiness::new()
-        .with(
-            "kafka",
-            admin_server::kafka_check(config.common.kafka_brokers.clone()),
-        )
-        .with("postgres", admin_server::postgres_check(pool.clone()))
+    let health = config.consumer.health(&config.alerter_group);
+    let readiness = Readiness::new()
+        .with("kafka", shockwave_kafka::readiness(config.kafka.brokers()))
+        .with("postgres", shockwave_store::readiness(pool.clone()))
         .with("consumer", health.readiness());
     let producer = service::start(
-        &config.common,
+        config.admin_addr,
+        &config.kafka,
         readiness,
         &[Topic::Scores, Topic::Shocks, Topic::DeadLetters],
         &shutdown,
     )
     .await?;
-    let receiver_names: Vec<String> = config
+    let receiver_names: Vec<String> = resolved
         .receivers
         .iter()
         .map(|r| r.name().to_string())
@@ -213,9 +246,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         pool: pool.clone(),
         producer: producer.clone(),
         engine: Engine::new(
-            config.tuning.clone(),
-            config.baskets.clone(),
-            config.lateness,
+            resolved.tuning.clone(),
+            resolved.baskets.clone(),
+            resolved.lateness,
         ),
         receivers: receiver_names,
         projection_patience: Duration::from_secs(15),
@@ -232,20 +265,20 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         .await
         .context("storing the rebuilt alerts")?;
     let delivery = Delivery {
-        receivers: config.receivers.clone(),
-        backoff: config.backoff.clone(),
-        timeout: config.timeout,
+        receivers: resolved.receivers.clone(),
+        backoff: resolved.backoff.clone(),
+        timeout: resolved.timeout,
         poll: Duration::from_millis(200),
-        refresh: config.refresh,
+        refresh: resolved.refresh,
     };
     let deliveries = tokio::spawn(delivery.run(pool.clone(), producer.clone(), shutdown.clone()));
     let consumer = BatchConsumer::new(ConsumerSettings {
-        brokers: config.common.kafka_brokers.clone(),
-        group_id: config.group_id.clone(),
+        brokers: config.kafka.brokers(),
+        group_id: config.alerter_group.clone(),
         topics: vec![Topic::Scores.name().to_string()],
         max_batch: 2000,
         max_wait: Duration::from_millis(50),
-        instance_id: config.common.instance_id.clone(),
+        instance_id: config.consumer.instance_id(),
         health,
     })?;
     consumer.run(&mut handler, &shutdown).await;

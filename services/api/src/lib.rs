@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cursor;
+pub mod docs;
 pub mod guard;
 pub mod observe;
 pub mod openapi;
@@ -26,112 +27,104 @@ use axum::Router;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db};
+use shockwave_kit::Shutdown;
+use shockwave_kit::admin::{self as admin_server, Readiness};
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::config::range;
+use shockwave_kit::telemetry::LogArgs;
+use shockwave_store::DbArgs;
 use sqlx::PgPool;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::problem::Problem;
 
-#[derive(Clone)]
+/// `api`: the REST API over the projections and analytics, its documentation (`/docs`, `/openapi.json`), the
+/// admin actions behind a bearer token, and `/healthz`, `/readyz`, `/metrics` on the same port. It runs no
+/// migrations and starts no process: its database role only reads, queues jobs and switches the model.
+#[derive(Clone, clap::Parser)]
+#[command(name = "api", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    /// `SHOCKWAVE_API_ADDR`: where the API listens.
-    pub listen_addr: SocketAddr,
-    /// `SHOCKWAVE_API_ADMIN_TOKEN`: the admin endpoints' bearer token; unset disables them.
-    pub admin_token: Option<String>,
-    /// `SHOCKWAVE_API_CORS_ORIGINS`: comma-separated origins allowed to call the API from a browser, or `*`;
-    /// unset allows none.
-    pub cors_origins: Vec<String>,
-    /// `SHOCKWAVE_SCORER_BIN`: the scorer binary the re-score endpoint runs (default `scorer` on the PATH).
-    pub scorer_bin: PathBuf,
-    /// `SHOCKWAVE_MODEL_CARDS`: folder of model versions (`v<version>/export_report.json`).
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Where the API listens.
+    #[arg(long, env = "SHOCKWAVE_API_ADDR", default_value = "127.0.0.1:8080")]
+    pub api_addr: SocketAddr,
+    /// The admin endpoints' bearer token; unset disables them.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_API_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub api_admin_token: Option<String>,
+    /// Origins allowed to call the API from a browser, comma-separated, or `*`; unset allows none.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_API_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN,..."
+    )]
+    pub api_cors_origins: Vec<String>,
+    /// Folder of the model versions (`v<version>/export_report.json`), for their card figures.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_MODEL_CARDS",
+        default_value = "models/sentiment"
+    )]
     pub model_cards: PathBuf,
-    /// `SHOCKWAVE_API_CACHE_MS` (how long a `GET` answer is served from memory, 0: never; 2000),
-    /// `SHOCKWAVE_API_CACHE_ENTRIES` (10000) and `SHOCKWAVE_API_CACHE_BYTES` (64 MiB).
-    pub cache: cache::Bounds,
-    /// `SHOCKWAVE_API_MAX_IN_FLIGHT` (requests handled at once, more get 503; 256) and
-    /// `SHOCKWAVE_API_REQUEST_TIMEOUT_MS` (a request still running after this gets 503; 15000).
-    pub max_in_flight: usize,
-    pub request_timeout: Duration,
-    /// `SHOCKWAVE_API_HEADER_TIMEOUT_MS`: time a client has to send its request headers (5000).
-    pub header_timeout: Duration,
-    /// `SHOCKWAVE_API_SHUTDOWN_DEADLINE_MS`: how long requests in flight may finish after shutdown (10000).
-    pub shutdown_deadline: Duration,
-    /// `SHOCKWAVE_API_STATEMENT_TIMEOUT_MS`: Postgres cancels an API query running longer (10000).
-    pub statement_timeout: Duration,
+    /// How long a `GET` answer is served from memory, in milliseconds (0: never).
+    #[arg(long, env = "SHOCKWAVE_API_CACHE_MS", default_value_t = 2000, value_parser = range(0u64, 3_600_000))]
+    pub api_cache_ms: u64,
+    /// Most answers held in memory.
+    #[arg(long, env = "SHOCKWAVE_API_CACHE_ENTRIES", default_value_t = 10_000,
+          value_parser = range(0u64, 10_000_000))]
+    pub api_cache_entries: u64,
+    /// Most bytes of answers held in memory.
+    #[arg(long, env = "SHOCKWAVE_API_CACHE_BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = range(0u64, 1 << 40))]
+    pub api_cache_bytes: u64,
+    /// Requests handled at once; more get 503 at once.
+    #[arg(long, env = "SHOCKWAVE_API_MAX_IN_FLIGHT", default_value_t = 256, value_parser = range(1usize, 100_000))]
+    pub api_max_in_flight: usize,
+    /// A request still running after this many milliseconds gets 503.
+    #[arg(long, env = "SHOCKWAVE_API_REQUEST_TIMEOUT_MS", default_value_t = 15_000,
+          value_parser = range(1u64, 3_600_000))]
+    pub api_request_timeout_ms: u64,
+    /// Milliseconds a client has to send its request headers.
+    #[arg(long, env = "SHOCKWAVE_API_HEADER_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = range(1u64, 3_600_000))]
+    pub api_header_timeout_ms: u64,
+    /// Milliseconds requests in flight may take to finish after shutdown.
+    #[arg(long, env = "SHOCKWAVE_API_SHUTDOWN_DEADLINE_MS", default_value_t = 10_000,
+          value_parser = range(1u64, 3_600_000))]
+    pub api_shutdown_deadline_ms: u64,
+    /// Postgres cancels an API query running longer than this many milliseconds.
+    #[arg(long, env = "SHOCKWAVE_API_STATEMENT_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = range(1u64, 3_600_000))]
+    pub api_statement_timeout_ms: u64,
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("common", &self.common)
-            .field("listen_addr", &self.listen_addr)
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
-            .field("cors_origins", &self.cors_origins)
-            .field("scorer_bin", &self.scorer_bin)
+            .field("api_addr", &self.api_addr)
+            .field("admin_token", &self.api_admin_token.as_ref().map(|_| "***"))
+            .field("cors_origins", &self.api_cors_origins)
             .field("model_cards", &self.model_cards)
-            .field("cache", &self.cache)
-            .field("max_in_flight", &self.max_in_flight)
-            .field("request_timeout", &self.request_timeout)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Config {
-    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Config {
-            common: CommonConfig::load(settings, 9103)?,
-            listen_addr: settings.get_or(
-                "SHOCKWAVE_API_ADDR",
-                SocketAddr::from(([127, 0, 0, 1], 8080)),
-            )?,
-            admin_token: settings
-                .raw("SHOCKWAVE_API_ADMIN_TOKEN")
-                .filter(|t| !t.trim().is_empty()),
-            cors_origins: settings
-                .raw("SHOCKWAVE_API_CORS_ORIGINS")
-                .unwrap_or_default()
-                .split(',')
-                .map(|o| o.trim().to_string())
-                .filter(|o| !o.is_empty())
-                .collect(),
-            scorer_bin: settings.get_or("SHOCKWAVE_SCORER_BIN", PathBuf::from("scorer"))?,
-            model_cards: settings
-                .get_or("SHOCKWAVE_MODEL_CARDS", PathBuf::from("models/sentiment"))?,
-            cache: cache::Bounds {
-                ttl: Duration::from_millis(settings.get_or("SHOCKWAVE_API_CACHE_MS", 2000)?),
-                max_entries: settings.get_or("SHOCKWAVE_API_CACHE_ENTRIES", 10_000)?,
-                max_bytes: settings.get_or("SHOCKWAVE_API_CACHE_BYTES", 64 * 1024 * 1024)?,
-            },
-            max_in_flight: settings.checked("SHOCKWAVE_API_MAX_IN_FLIGHT", 256, positive)?,
-            request_timeout: millis(settings, "SHOCKWAVE_API_REQUEST_TIMEOUT_MS", 15_000)?,
-            header_timeout: millis(settings, "SHOCKWAVE_API_HEADER_TIMEOUT_MS", 5_000)?,
-            shutdown_deadline: millis(settings, "SHOCKWAVE_API_SHUTDOWN_DEADLINE_MS", 10_000)?,
-            statement_timeout: millis(settings, "SHOCKWAVE_API_STATEMENT_TIMEOUT_MS", 10_000)?,
-        })
+    pub fn cache_bounds(&self) -> cache::Bounds {
+        cache::Bounds {
+            ttl: Duration::from_millis(self.api_cache_ms),
+            max_entries: self.api_cache_entries,
+            max_bytes: self.api_cache_bytes,
+        }
     }
-}
-
-fn positive(n: &usize) -> Result<(), String> {
-    if *n > 0 {
-        Ok(())
-    } else {
-        Err("must be positive".into())
-    }
-}
-
-/// A duration setting in milliseconds, from 1 ms to one hour.
-fn millis(settings: &Settings, name: &str, default: u64) -> Result<Duration, ConfigError> {
-    settings
-        .checked(name, default, |n: &u64| {
-            if (1..=3_600_000).contains(n) {
-                Ok(())
-            } else {
-                Err("expected 1..=3600000 milliseconds".into())
-            }
-        })
-        .map(Duration::from_millis)
 }
 
 /// What every handler may use.
@@ -140,7 +133,6 @@ pub struct AppState {
     pub pool: PgPool,
     pub admin_token: Option<Arc<str>>,
     pub cors_origins: Vec<String>,
-    pub scorer_bin: PathBuf,
     pub model_cards: PathBuf,
     pub cache: Arc<cache::ResponseCache>,
     pub guard: guard::Guard,
@@ -150,12 +142,24 @@ impl AppState {
     pub fn new(pool: PgPool, config: &Config) -> Self {
         AppState {
             pool,
-            admin_token: config.admin_token.as_deref().map(Arc::from),
-            cors_origins: config.cors_origins.clone(),
-            scorer_bin: config.scorer_bin.clone(),
+            admin_token: config
+                .api_admin_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(Arc::from),
+            cors_origins: config
+                .api_cors_origins
+                .iter()
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
             model_cards: config.model_cards.clone(),
-            cache: cache::ResponseCache::new(config.cache, route_parameters()),
-            guard: guard::Guard::new(config.max_in_flight, config.request_timeout),
+            cache: cache::ResponseCache::new(config.cache_bounds(), route_parameters()),
+            guard: guard::Guard::new(
+                config.api_max_in_flight,
+                Duration::from_millis(config.api_request_timeout_ms),
+            ),
         }
     }
 }
@@ -167,7 +171,6 @@ impl AppState {
             pool,
             admin_token: None,
             cors_origins: Vec::new(),
-            scorer_bin: PathBuf::from("scorer"),
             model_cards: PathBuf::from("models/sentiment"),
             cache: cache::ResponseCache::disabled(),
             guard: guard::Guard::new(256, Duration::from_secs(15)),
@@ -245,6 +248,7 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        .merge(docs::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state)
@@ -257,24 +261,24 @@ pub fn app(state: AppState) -> Router {
 /// Serves the API and admin endpoints until shutdown. The API runs no migrations (its role need not own the
 /// schema): `/readyz` says so while the schema is behind.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = db::connect(
-        &config.common.database_url,
+    let pool = shockwave_store::connect(
+        &config.db.url(),
         16,
         Duration::from_secs(60),
-        Some(config.statement_timeout),
+        Some(Duration::from_millis(config.api_statement_timeout_ms)),
     )
     .await?;
-    let readiness = admin_server::Readiness::new()
-        .with("postgres", admin_server::postgres_check(pool.clone()))
-        .with("schema", admin_server::schema_check(pool.clone()));
+    let readiness = Readiness::new()
+        .with("postgres", shockwave_store::readiness(pool.clone()))
+        .with("schema", shockwave_store::schema_readiness(pool.clone()));
     let router = admin_server::router(readiness).merge(app(AppState::new(pool, &config)));
-    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+    let listener = tokio::net::TcpListener::bind(config.api_addr)
         .await
-        .with_context(|| format!("binding {}", config.listen_addr))?;
+        .with_context(|| format!("binding {}", config.api_addr))?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
     let limits = server::Limits {
-        header_read_timeout: config.header_timeout,
-        shutdown_deadline: config.shutdown_deadline,
+        header_read_timeout: Duration::from_millis(config.api_header_timeout_ms),
+        shutdown_deadline: Duration::from_millis(config.api_shutdown_deadline_ms),
     };
     server::serve(listener, router, limits, shutdown).await;
     Ok(())

@@ -1,11 +1,11 @@
-//! `api`: serves the REST API and the admin endpoints on one port.
+//! `api`: serves the REST API, its documentation and the admin endpoints on one port.
 
 use shockwave_api::{Config, run};
-use shockwave_common::{Shutdown, config::Settings, telemetry};
+use shockwave_kit::{Shutdown, cli, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("api");
-    let config = Config::load(&Settings::from_env())?;
+    let config: Config = cli::parse();
+    telemetry::init("api", config.log.log_format);
     run(config, Shutdown::on_signals()).await
 }

@@ -10,7 +10,8 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::HistogramVec;
-use shockwave_common::metrics::histogram_vec;
+use shockwave_kit::metrics::histogram_vec;
+use tracing::Instrument;
 
 static REQUEST_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     histogram_vec(
@@ -49,7 +50,10 @@ pub async fn track(request: Request, next: Next) -> Response {
         .to_string();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let mut response = next.run(request).await;
+    // Every line logged while answering says which request it belongs to.
+    let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let _entered = span.enter();
     let elapsed = started.elapsed();
     let status = response.status();
     REQUEST_SECONDS

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use shockwave_common::Shutdown;
+use shockwave_kit::Shutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 

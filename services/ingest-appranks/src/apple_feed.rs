@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shockwave_common::ingest::poll::Converted;
-use shockwave_common::ingest::sink::Reject;
+use shockwave_ingest::poll::Converted;
+use shockwave_ingest::sink::Reject;
 use shockwave_schemas::{AppRankObserved, AppStore};
 
 use crate::rank_event;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use shockwave_common::ingest::poll::PollTarget;
+use shockwave_ingest::poll::PollTarget;
 
 use crate::apple_feed::Chart;
 
@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<ChartConfig>> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<Vec<ChartConfig>> {
-    shockwave_common::ingest::mode::load_config(path, parse)
+    shockwave_ingest::mode::load_config(path, parse)
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! Each bad row is a reject with its line, reason and original bytes.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use shockwave_common::ingest::poll::Converted;
-use shockwave_common::ingest::sink::Reject;
+use shockwave_ingest::poll::Converted;
+use shockwave_ingest::sink::Reject;
 use shockwave_schemas::AppRankObserved;
 
 use crate::rank_event;

@@ -8,33 +8,46 @@ pub mod rank_event;
 
 use std::path::PathBuf;
 
+use std::net::SocketAddr;
+
 use chrono::Utc;
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::ingest::fetch::FetchPolicy;
-use shockwave_common::ingest::mode::{self, Mode};
-use shockwave_common::ingest::replay::Pace;
-use shockwave_common::ingest::sink::{IngestSink, Summary};
-use shockwave_common::ingest::{files, poll};
-use shockwave_common::{CommonConfig, Shutdown};
+use shockwave_ingest::mode::{self, IngestArgs, Mode};
+use shockwave_ingest::replay::Pace;
+use shockwave_ingest::sink::{IngestSink, Summary};
+use shockwave_ingest::{files, poll};
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
 
 pub const STAGE: &str = "ingest-appranks";
 
-#[derive(Debug, Clone)]
+/// `ingest-appranks`: publishes app-store chart positions from CSV histories and saved Apple feed documents
+/// (read once, optionally replayed) or from polled charts.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "ingest-appranks", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    pub mode: Mode,
-    pub fetch: FetchPolicy,
+    /// CSV histories (`.csv`), saved Apple feed documents (`.json`) or folders of them, read once.
+    #[arg(value_name = "FILE_OR_FOLDER")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Poll the charts this file lists (used when no files are given).
+    #[arg(long, env = "SHOCKWAVE_APPRANKS_CHARTS", value_name = "CONFIG")]
+    pub poll: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9106")]
+    pub admin_addr: SocketAddr,
 }
 
 impl Config {
-    /// Arguments as for [`mode::parse`]; `SHOCKWAVE_APPRANKS_CHARTS` names the charts file for polling.
-    pub fn load(settings: &Settings, args: Vec<String>) -> Result<Self, ConfigError> {
-        Ok(Config {
-            common: CommonConfig::load(settings, 9106)?,
-            mode: mode::parse(args, settings, "SHOCKWAVE_APPRANKS_CHARTS")?,
-            fetch: mode::fetch_policy(settings)?,
-        })
+    /// What to do: files, or polling.
+    pub fn mode(&self) -> Result<Mode, ConfigError> {
+        mode::resolve(
+            self.paths.clone(),
+            self.poll.clone(),
+            &self.ingest.replay,
+            "SHOCKWAVE_APPRANKS_CHARTS",
+        )
     }
 }
 
@@ -71,15 +84,23 @@ pub async fn ingest_files(
 
 /// Ingests the files once (then flushes and returns) or polls the configured charts until shutdown.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let mut sink = files::start(&config.common, STAGE, Topic::AppRanks, &shutdown).await?;
-    match &config.mode {
+    let mode = config.mode()?;
+    let mut sink = files::start(
+        config.admin_addr,
+        &config.ingest.kafka,
+        STAGE,
+        Topic::AppRanks,
+        &shutdown,
+    )
+    .await?;
+    match &mode {
         Mode::Files { paths, pace } => ingest_files(&mut sink, paths, *pace, &shutdown).await?,
         Mode::Poll { config: charts } => {
             let charts = charts_config::load(charts)?;
             poll::poll_loop(
                 &mut sink,
                 &charts,
-                config.fetch.clone(),
+                config.ingest.fetch.policy(),
                 &shutdown,
                 |chart, bytes, _, url| apple_feed::convert(bytes, &chart.chart(), url, Utc::now()),
             )

@@ -3,7 +3,7 @@
 //! `language` and `topic_hints`. A line that is not such an object is a reject with its line number.
 
 use serde::Deserialize;
-use shockwave_common::ingest::sink::Reject;
+use shockwave_ingest::sink::Reject;
 
 use crate::dates;
 use crate::normalize::{FeedSource, RawItem, capped_original};

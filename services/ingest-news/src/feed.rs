@@ -9,7 +9,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, FeedType};
 use quick_xml::events::Event as XmlEvent;
-use shockwave_common::ingest::sink::Reject;
+use shockwave_ingest::sink::Reject;
 
 use crate::dates::{self, DateError};
 use crate::normalize::{RawItem, capped_original};

@@ -66,7 +66,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<FeedConfig>> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<Vec<FeedConfig>> {
-    shockwave_common::ingest::mode::load_config(path, parse)
+    shockwave_ingest::mode::load_config(path, parse)
 }
 
 #[cfg(test)]

@@ -13,15 +13,16 @@ pub mod normalize;
 
 use std::path::{Path, PathBuf};
 
+use std::net::SocketAddr;
+
 use chrono::Utc;
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::ingest::fetch::FetchPolicy;
-use shockwave_common::ingest::files;
-use shockwave_common::ingest::mode::{self, Mode};
-use shockwave_common::ingest::poll::{self, Converted, PollTarget};
-use shockwave_common::ingest::replay::Pace;
-use shockwave_common::ingest::sink::{IngestSink, Summary};
-use shockwave_common::{CommonConfig, Shutdown};
+use shockwave_ingest::files;
+use shockwave_ingest::mode::{self, IngestArgs, Mode};
+use shockwave_ingest::poll::{self, Converted, PollTarget};
+use shockwave_ingest::replay::Pace;
+use shockwave_ingest::sink::{IngestSink, Summary};
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
 
 use crate::feeds_config::FeedConfig;
@@ -31,21 +32,33 @@ pub const STAGE: &str = "ingest-news";
 /// File extensions read when a folder is given.
 pub const EXTENSIONS: [&str; 7] = ["xml", "rss", "atom", "json", "ndjson", "jsonl", "jsonfeed"];
 
-#[derive(Debug, Clone)]
+/// `ingest-news`: publishes articles from feed files and NDJSON archives (read once, optionally replayed at
+/// the pace of their own times) or from polled feeds.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "ingest-news", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    pub mode: Mode,
-    pub fetch: FetchPolicy,
+    /// Feed files (RSS, Atom, JSON Feed), NDJSON archives or folders of them, read once.
+    #[arg(value_name = "FILE_OR_FOLDER")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Poll the feeds this file lists (used when no files are given).
+    #[arg(long, env = "SHOCKWAVE_NEWS_FEEDS", value_name = "CONFIG")]
+    pub poll: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9105")]
+    pub admin_addr: SocketAddr,
 }
 
 impl Config {
-    /// Arguments as for [`mode::parse`]; `SHOCKWAVE_NEWS_FEEDS` names the feeds file for polling.
-    pub fn load(settings: &Settings, args: Vec<String>) -> Result<Self, ConfigError> {
-        Ok(Config {
-            common: CommonConfig::load(settings, 9105)?,
-            mode: mode::parse(args, settings, "SHOCKWAVE_NEWS_FEEDS")?,
-            fetch: mode::fetch_policy(settings)?,
-        })
+    /// What to do: files, or polling.
+    pub fn mode(&self) -> Result<Mode, ConfigError> {
+        mode::resolve(
+            self.paths.clone(),
+            self.poll.clone(),
+            &self.ingest.replay,
+            "SHOCKWAVE_NEWS_FEEDS",
+        )
     }
 }
 
@@ -143,15 +156,23 @@ pub async fn ingest_files(
 
 /// Runs the configured mode until done (files) or shutdown (polling).
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let mut sink = files::start(&config.common, STAGE, Topic::Articles, &shutdown).await?;
-    match &config.mode {
+    let mode = config.mode()?;
+    let mut sink = files::start(
+        config.admin_addr,
+        &config.ingest.kafka,
+        STAGE,
+        Topic::Articles,
+        &shutdown,
+    )
+    .await?;
+    match &mode {
         Mode::Files { paths, pace } => ingest_files(&mut sink, paths, *pace, &shutdown).await?,
         Mode::Poll { config: feeds } => {
             let feeds = feeds_config::load(feeds)?;
             poll::poll_loop(
                 &mut sink,
                 &feeds,
-                config.fetch.clone(),
+                config.ingest.fetch.policy(),
                 &shutdown,
                 |feed, bytes, content_type, url| {
                     convert_feed(bytes, content_type, url, Some(&feed.source()))

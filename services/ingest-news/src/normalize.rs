@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use prometheus::IntCounterVec;
-use shockwave_common::ingest::sink::Reject;
-use shockwave_common::metrics::counter_vec;
+use shockwave_ingest::sink::Reject;
+use shockwave_kit::metrics::counter_vec;
 use shockwave_schemas::limits::{self, Lines};
 use shockwave_schemas::{ArticlePublished, Event, Payload, ids};
 

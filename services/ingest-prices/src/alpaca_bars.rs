@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
-use shockwave_common::ingest::poll::Converted;
-use shockwave_common::ingest::sink::Reject;
+use shockwave_ingest::poll::Converted;
+use shockwave_ingest::sink::Reject;
 use shockwave_schemas::limits;
 use shockwave_schemas::{BarInterval, PriceBarClosed};
 

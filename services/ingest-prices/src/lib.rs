@@ -11,67 +11,90 @@ pub mod poller;
 
 use std::path::PathBuf;
 
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::ingest::fetch::FetchPolicy;
-use shockwave_common::ingest::files;
-use shockwave_common::ingest::mode::{self, Mode};
-use shockwave_common::ingest::poll::Converted;
-use shockwave_common::ingest::replay::Pace;
-use shockwave_common::ingest::sink::{IngestSink, Reject};
-use shockwave_common::{CommonConfig, Shutdown};
+use std::net::SocketAddr;
+
+use shockwave_ingest::files;
+use shockwave_ingest::mode::{self, IngestArgs, Mode};
+use shockwave_ingest::poll::Converted;
+use shockwave_ingest::replay::Pace;
+use shockwave_ingest::sink::{IngestSink, Reject};
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::{BarInterval, Topic};
 
-pub use shockwave_common::ingest::sink::Summary;
+pub use shockwave_ingest::sink::Summary;
 
 use crate::poller::Credentials;
 
 pub const STAGE: &str = "ingest-prices";
 
-#[derive(Debug, Clone)]
+/// `ingest-prices`: publishes OHLCV bars from CSV files (read once, optionally replayed) or from a polled
+/// market-data API (Alpaca).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "ingest-prices", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    /// Files (arguments or `SHOCKWAVE_PRICES_CSV`, comma-separated) or `--poll` / `SHOCKWAVE_PRICES_POLL`.
-    pub mode: Mode,
-    /// `SHOCKWAVE_PRICES_INTERVAL`: bar interval of files without a timestamp column (`1d`).
-    pub interval: BarInterval,
-    pub fetch: FetchPolicy,
-    pub credentials: Credentials,
+    /// CSV files of bars, or folders of them, read once.
+    #[arg(
+        value_name = "FILE_OR_FOLDER",
+        env = "SHOCKWAVE_PRICES_CSV",
+        value_delimiter = ','
+    )]
+    pub paths: Vec<PathBuf>,
+    /// Poll the market-data API this file configures (used when no files are given).
+    #[arg(long, env = "SHOCKWAVE_PRICES_POLL", value_name = "CONFIG")]
+    pub poll: Option<PathBuf>,
+    /// Bar interval of CSV files without a timestamp column.
+    #[arg(long, env = "SHOCKWAVE_PRICES_INTERVAL", default_value = "1d", value_parser = interval)]
+    pub prices_interval: BarInterval,
+    /// Alpaca API key id (for polling Alpaca).
+    #[arg(
+        long,
+        env = "SHOCKWAVE_ALPACA_KEY_ID",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub alpaca_key_id: Option<String>,
+    /// Alpaca API secret key (never logged, never sent to another host than the API's).
+    #[arg(
+        long,
+        env = "SHOCKWAVE_ALPACA_SECRET_KEY",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub alpaca_secret_key: Option<String>,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9101")]
+    pub admin_addr: SocketAddr,
+}
+
+fn interval(text: &str) -> Result<BarInterval, String> {
+    match text.trim() {
+        "1d" => Ok(BarInterval::OneDay),
+        "1h" => Ok(BarInterval::OneHour),
+        "5m" => Ok(BarInterval::FiveMinutes),
+        "1m" => Ok(BarInterval::OneMinute),
+        _ => Err("expected 1d, 1h, 5m or 1m".into()),
+    }
 }
 
 impl Config {
-    pub fn load(settings: &Settings, mut args: Vec<String>) -> Result<Self, ConfigError> {
-        let has_paths = args.iter().any(|a| !a.starts_with("--"));
-        let polling =
-            args.iter().any(|a| a == "--poll") || settings.raw("SHOCKWAVE_PRICES_POLL").is_some();
-        if !has_paths
-            && !polling
-            && let Some(files) = settings.raw("SHOCKWAVE_PRICES_CSV")
-        {
-            args.extend(files.split(',').map(|p| p.trim().to_string()));
+    /// What to do: files, or polling.
+    pub fn mode(&self) -> Result<Mode, ConfigError> {
+        mode::resolve(
+            self.paths.clone(),
+            self.poll.clone(),
+            &self.ingest.replay,
+            "SHOCKWAVE_PRICES_POLL",
+        )
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            key_id: self.alpaca_key_id.clone(),
+            secret_key: self.alpaca_secret_key.clone(),
         }
-        let interval = match settings.raw("SHOCKWAVE_PRICES_INTERVAL").as_deref() {
-            None | Some("1d") => BarInterval::OneDay,
-            Some("1h") => BarInterval::OneHour,
-            Some("5m") => BarInterval::FiveMinutes,
-            Some("1m") => BarInterval::OneMinute,
-            Some(other) => {
-                return Err(ConfigError {
-                    name: "SHOCKWAVE_PRICES_INTERVAL".into(),
-                    value: other.into(),
-                    reason: "expected 1d, 1h, 5m or 1m".into(),
-                });
-            }
-        };
-        Ok(Config {
-            common: CommonConfig::load(settings, 9101)?,
-            mode: mode::parse(args, settings, "SHOCKWAVE_PRICES_POLL")?,
-            interval,
-            fetch: mode::fetch_policy(settings)?,
-            credentials: Credentials {
-                key_id: settings.raw("SHOCKWAVE_ALPACA_KEY_ID"),
-                secret_key: settings.raw("SHOCKWAVE_ALPACA_SECRET_KEY"),
-            },
-        })
     }
 }
 
@@ -110,18 +133,26 @@ pub async fn ingest_files(
 
 /// Ingests the files once (then flushes and returns) or polls until shutdown.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    let mut sink = files::start(&config.common, STAGE, Topic::Prices, &shutdown).await?;
-    match &config.mode {
+    let mode = config.mode()?;
+    let mut sink = files::start(
+        config.admin_addr,
+        &config.ingest.kafka,
+        STAGE,
+        Topic::Prices,
+        &shutdown,
+    )
+    .await?;
+    match &mode {
         Mode::Files { paths, pace } => {
-            ingest_files(&mut sink, paths, config.interval, *pace, &shutdown).await?
+            ingest_files(&mut sink, paths, config.prices_interval, *pace, &shutdown).await?
         }
         Mode::Poll { config: file } => {
             let poll = poll_config::load(file)?;
             poller::poll(
                 &mut sink,
                 &poll,
-                &config.credentials,
-                config.fetch.clone(),
+                &config.credentials(),
+                config.ingest.fetch.policy(),
                 &shutdown,
             )
             .await?;

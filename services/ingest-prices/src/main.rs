@@ -1,12 +1,13 @@
-//! `ingest-prices`: publishes the bars of CSV files as `PriceBarClosed` events, then exits.
+//! `ingest-prices`: publishes price bars from CSV files or a polled market-data API.
 
-use shockwave_common::{Shutdown, config::Settings, telemetry};
 use shockwave_ingest_prices::{Config, run};
+use shockwave_kit::{Shutdown, cli, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("ingest-prices");
-    let config = Config::load(&Settings::from_env(), std::env::args().skip(1).collect())?;
+    let config: Config = cli::parse();
+    cli::exit_on(config.mode());
+    telemetry::init("ingest-prices", config.ingest.log.log_format);
     let summary = run(config, Shutdown::on_signals()).await?;
     tracing::info!(?summary, "ingest finished");
     Ok(())

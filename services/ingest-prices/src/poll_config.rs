@@ -81,7 +81,7 @@ pub fn parse(text: &str) -> anyhow::Result<PollConfig> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<PollConfig> {
-    shockwave_common::ingest::mode::load_config(path, parse)
+    shockwave_ingest::mode::load_config(path, parse)
 }
 
 #[cfg(test)]

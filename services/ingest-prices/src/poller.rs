@@ -5,9 +5,9 @@
 use anyhow::Context;
 use chrono::{Duration, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
-use shockwave_common::Shutdown;
-use shockwave_common::ingest::fetch::{FetchPolicy, Fetched, Fetcher};
-use shockwave_common::ingest::sink::IngestSink;
+use shockwave_ingest::fetch::{FetchPolicy, Fetched, Fetcher};
+use shockwave_ingest::sink::IngestSink;
+use shockwave_kit::Shutdown;
 
 use crate::alpaca_bars;
 use crate::poll_config::PollConfig;

@@ -16,8 +16,9 @@ fn an_unknown_option_stops_the_ingestor_with_the_usage() {
     let output = ingest_prices(&["--speed", "1d/s", "bars.csv"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
     assert!(
-        stderr.contains("unknown option --speed") && stderr.contains("usage:"),
+        stderr.contains("unexpected argument '--speed'") && stderr.contains("Usage:"),
         "{stderr}"
     );
 }

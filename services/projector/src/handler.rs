@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use anyhow::Context;
-use shockwave_common::db;
-use shockwave_common::kafka::consumer::{BatchHandler, Message, next_offsets};
-use shockwave_common::kafka::failure::Failure;
-use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::metrics::counter;
+use shockwave_kafka::consumer::{BatchHandler, Message, next_offsets};
+use shockwave_kafka::failure::{self, Failure};
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::metrics::counter;
 use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Topic};
 use sqlx::PgPool;
@@ -225,11 +224,11 @@ impl BatchHandler for Projector {
     }
 
     fn classify(&self, error: &anyhow::Error) -> Failure {
-        db::classify(error)
+        shockwave_store::classify(error).unwrap_or_else(|| failure::classify(error))
     }
 
     fn reason(&self, error: &anyhow::Error) -> String {
-        db::failure_reason(error)
+        shockwave_store::failure_reason(error)
     }
 }
 

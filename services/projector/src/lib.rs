@@ -1,38 +1,72 @@
-//! The projector: the only writer of Postgres. Each batch of messages becomes, in one transaction, new rows
-//! in the event store (idempotent on `event_id`), the projection updates those new events imply, the dead
-//! letters read from the dead-letter topic, and this consumer's offsets. A kill at any point loses nothing
-//! and counts nothing twice: either the transaction committed (and a redelivery is ignored by `event_id`)
-//! or it did not (and the batch is redelivered).
+//! The projector: the writer of the event store and the projections. Each batch of messages becomes, in one
+//! transaction, new rows in the event store (idempotent on `event_id`), the projection updates those new
+//! events imply, the dead letters read from the dead-letter topic, and this consumer's offsets. A kill at any
+//! point loses nothing and counts nothing twice: either the transaction committed (and a redelivery is
+//! ignored by `event_id`) or it did not (and the batch is redelivered). It also carries out the replay jobs
+//! operators queue (`jobs`).
 
-pub mod active_model;
 pub mod handler;
+pub mod jobs;
 pub mod projections;
 pub mod replay;
 pub mod store;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings, Shard};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, db, service};
+use shockwave_kafka::consumer::{BatchConsumer, ConsumerSettings, Shard};
+use shockwave_kafka::{ConsumerArgs, KafkaArgs, service};
+use shockwave_kit::Shutdown;
+use shockwave_kit::admin::Readiness;
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::config::range;
+use shockwave_kit::telemetry::LogArgs;
 use shockwave_schemas::Topic;
+use shockwave_store::DbArgs;
 
 pub const STAGE: &str = "projector";
 
-#[derive(Debug, Clone)]
+/// `projector`: consumes every topic and keeps Postgres (event store, projections, offsets) in step; carries
+/// out the replay jobs operators queue (`shockwave replay`).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "projector", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    /// `SHOCKWAVE_PROJECTOR_GROUP`: consumer group; also the name its offsets are stored under.
-    pub group_id: String,
-    /// `SHOCKWAVE_PROJECTOR_MAX_BATCH`: most messages written per transaction.
-    pub max_batch: usize,
-    /// `SHOCKWAVE_PROJECTOR_MAX_WAIT_MS`: longest wait to fill a batch once its first message arrived.
-    pub max_wait: Duration,
-    /// `SHOCKWAVE_PROJECTOR_SHARD`: `i/n` projects the partitions p with p mod n = i (`0/1`, the default, is
-    /// all); `group` joins the consumer group and lets its coordinator share the partitions among instances.
-    pub membership: Membership,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9102")]
+    pub admin_addr: SocketAddr,
+    /// Consumer group; also the name its offsets are stored under in Postgres.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_PROJECTOR_GROUP",
+        default_value = "shockwave-projector"
+    )]
+    pub projector_group: String,
+    /// Most messages written per transaction.
+    #[arg(long, env = "SHOCKWAVE_PROJECTOR_MAX_BATCH", default_value_t = 20_000,
+          value_parser = range(1usize, 100_000))]
+    pub projector_max_batch: usize,
+    /// Longest wait, in milliseconds, to fill a batch once its first message arrived.
+    #[arg(long, env = "SHOCKWAVE_PROJECTOR_MAX_WAIT_MS", default_value_t = 100,
+          value_parser = range(0u64, 60_000))]
+    pub projector_max_wait_ms: u64,
+    /// `i/n` projects the partitions p with p mod n = i (`0/1`, the default, is all, from the offsets stored
+    /// in Postgres); `group` joins the consumer group and lets its coordinator share the partitions.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_PROJECTOR_SHARD",
+        default_value = "0/1",
+        value_name = "I/N|group"
+    )]
+    pub projector_shard: Membership,
 }
 
 /// How an instance gets its partitions.
@@ -59,64 +93,31 @@ impl std::str::FromStr for Membership {
 }
 
 impl Config {
-    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Config {
-            common: CommonConfig::load(settings, 9102)?,
-            group_id: settings.get_or(
-                "SHOCKWAVE_PROJECTOR_GROUP",
-                "shockwave-projector".to_string(),
-            )?,
-            max_batch: settings.checked("SHOCKWAVE_PROJECTOR_MAX_BATCH", 20_000, |n: &usize| {
-                if (1..=100_000).contains(n) {
-                    Ok(())
-                } else {
-                    Err("expected 1..=100000".into())
-                }
-            })?,
-            max_wait: Duration::from_millis(settings.checked(
-                "SHOCKWAVE_PROJECTOR_MAX_WAIT_MS",
-                100,
-                |n: &u64| {
-                    if *n <= 60_000 {
-                        Ok(())
-                    } else {
-                        Err("expected at most 60000".into())
-                    }
-                },
-            )?),
-            membership: settings
-                .get_or("SHOCKWAVE_PROJECTOR_SHARD", Membership::Static(Shard::ALL))?,
-        })
+    pub fn group(&self) -> &str {
+        &self.projector_group
     }
 }
 
-/// Runs until shutdown: finishes and commits the batch in hand, then flushes the dead-letter producer.
-pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool =
-        db::connect_and_migrate(&config.common.database_url, 8, Duration::from_secs(60)).await?;
-    let health = config.common.consumer_health(&config.group_id);
-    let readiness = admin_server::Readiness::new()
-        .with(
-            "kafka",
-            admin_server::kafka_check(config.common.kafka_brokers.clone()),
-        )
-        .with("postgres", admin_server::postgres_check(pool.clone()))
-        .with("consumer", health.readiness());
-    let producer = service::start(&config.common, readiness, &Topic::ALL, &shutdown).await?;
+/// The consumer of one round: built from the offsets stored in Postgres (or joining the group).
+async fn consumer(
+    config: &Config,
+    pool: &sqlx::PgPool,
+    health: shockwave_kafka::health::ConsumerHealth,
+) -> anyhow::Result<BatchConsumer> {
     let settings = ConsumerSettings {
-        brokers: config.common.kafka_brokers.clone(),
-        group_id: config.group_id.clone(),
+        brokers: config.kafka.brokers(),
+        group_id: config.projector_group.clone(),
         topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
-        max_batch: config.max_batch,
-        max_wait: config.max_wait,
-        instance_id: config.common.instance_id.clone(),
+        max_batch: config.projector_max_batch,
+        max_wait: Duration::from_millis(config.projector_max_wait_ms),
+        instance_id: config.consumer.instance_id(),
         health,
     };
-    let consumer = match config.membership {
+    Ok(match config.projector_shard {
         // The offsets stored with the data decide where to start, and a restart after a crash resumes exactly
         // after the last committed transaction.
         Membership::Static(shard) => {
-            let positions = store::load_offsets(&pool, &config.group_id).await?;
+            let positions = store::load_offsets(pool, &config.projector_group).await?;
             tokio::task::spawn_blocking(move || {
                 BatchConsumer::assigned(settings, &positions, shard)
             })
@@ -124,10 +125,58 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
             .context("assigning partitions")??
         }
         Membership::Group => BatchConsumer::new(settings)?,
-    };
-    let mut handler = handler::Projector::new(pool, producer.clone(), config.group_id.clone());
-    tracing::info!(group = %config.group_id, membership = ?config.membership, "projector consuming");
-    consumer.run(&mut handler, &shutdown).await;
+    })
+}
+
+/// Runs until shutdown: finishes and commits the batch in hand, then flushes the dead-letter producer. A
+/// replay from Kafka (a job) stops the consumer, empties the store, and starts a new consumer from offset 0.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let url = config.db.url();
+    let pool = shockwave_store::connect_and_migrate(&url, 8, Duration::from_secs(60)).await?;
+    let health = config.consumer.health(&config.projector_group);
+    let readiness = Readiness::new()
+        .with("kafka", shockwave_kafka::readiness(config.kafka.brokers()))
+        .with("postgres", shockwave_store::readiness(pool.clone()))
+        .with("consumer", health.readiness());
+    let producer = service::start(
+        config.admin_addr,
+        &config.kafka,
+        readiness,
+        &Topic::ALL,
+        &shutdown,
+    )
+    .await?;
+    let (runner, mut restarts) =
+        jobs::Runner::start(pool.clone(), config.clone(), shutdown.clone());
+    loop {
+        let consumer = consumer(&config, &pool, health.clone()).await?;
+        let mut handler = handler::Projector::new(
+            pool.clone(),
+            producer.clone(),
+            config.projector_group.clone(),
+        );
+        tracing::info!(group = %config.projector_group, membership = ?config.projector_shard, "projector consuming");
+        // This round ends on shutdown, or when a replay from Kafka needs the consumer stopped.
+        let round = Shutdown::new();
+        let stop = round.clone();
+        let outer = shutdown.clone();
+        let reset = restarts.clone();
+        let watcher = tokio::spawn(async move {
+            tokio::select! {
+                _ = outer.wait() => {}
+                _ = reset.requested() => {}
+            }
+            stop.trigger();
+        });
+        consumer.run(&mut handler, &round).await;
+        watcher.abort();
+        drop(consumer);
+        if shutdown.is_triggered() {
+            break;
+        }
+        restarts.reset_store().await;
+    }
+    runner.stop().await;
     producer.flush(Duration::from_secs(10))?;
     Ok(())
 }

@@ -5,9 +5,9 @@
 //! same events.
 
 use anyhow::Context;
-use shockwave_common::db;
 use shockwave_schemas::Event;
 use sqlx::{PgPool, Row};
+use uuid::Uuid;
 
 use crate::projections;
 
@@ -19,7 +19,12 @@ pub struct ReplaySummary {
     pub events: usize,
 }
 
-pub async fn replay(pool: &PgPool) -> anyhow::Result<ReplaySummary> {
+/// Rebuilds the projections; with `job`, reports progress to that job after each page.
+pub async fn replay(pool: &PgPool, job: Option<Uuid>) -> anyhow::Result<ReplaySummary> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM event_store")
+        .fetch_one(pool)
+        .await
+        .context("counting stored events")?;
     let mut tx = pool.begin().await?;
     for table in projections::TABLES {
         sqlx::query(&format!("DELETE FROM {table}"))
@@ -46,14 +51,20 @@ pub async fn replay(pool: &PgPool) -> anyhow::Result<ReplaySummary> {
         );
         let events = rows
             .iter()
-            .map(db::stored_event)
+            .map(shockwave_store::stored_event)
             .collect::<anyhow::Result<Vec<_>>>()?;
         let refs: Vec<&Event> = events.iter().collect();
         projections::apply(&mut tx, &refs)
             .await
             .context("re-projecting")?;
         summary.events += events.len();
-        tracing::info!(events = summary.events, "replayed");
+        tracing::info!(events = summary.events, total, "replayed");
+        if let Some(id) = job {
+            let progress = serde_json::json!({"done": summary.events, "total": total});
+            if let Err(error) = shockwave_ops::jobs::progress(pool, id, progress).await {
+                tracing::warn!(%error, "replay progress not recorded");
+            }
+        }
     }
     tx.commit().await?;
     Ok(summary)

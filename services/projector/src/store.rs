@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shockwave_common::kafka::consumer::Message;
+use shockwave_kafka::consumer::Message;
 use shockwave_schemas::Event;
 use shockwave_schemas::dead_letter::DeadLetter;
 use sqlx::{Postgres, Transaction};
@@ -187,8 +187,7 @@ pub async fn caught_up(
     topics: &[shockwave_schemas::Topic],
 ) -> anyhow::Result<bool> {
     for topic in topics {
-        let ends =
-            shockwave_common::kafka::admin::high_watermarks(brokers.to_string(), *topic).await?;
+        let ends = shockwave_kafka::admin::high_watermarks(brokers.to_string(), *topic).await?;
         if !covers(&stored_offsets(pool, consumer, topic.name()).await?, &ends) {
             return Ok(false);
         }

@@ -4,12 +4,17 @@
 //! from Kafka offset 0. It runs on a broker of its own
 //! (port 19093, fresh data) so its 200,000 events do not land on the topics the other tests read from.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read the harness's environment"
+)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
 use shockwave_schemas::{
     ArticlePublished, BarInterval, Event, Payload, PriceBarClosed, Topic, ids,
 };

@@ -1,6 +1,11 @@
 //! The projector binary as an operator runs it: it starts against the real broker and Postgres, becomes
 //! ready, and on SIGTERM drains its consumer and exits cleanly.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read the harness's environment"
+)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;

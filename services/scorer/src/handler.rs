@@ -6,10 +6,10 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use chrono::Utc;
 use prometheus::{Histogram, IntCounter, exponential_buckets};
-use shockwave_common::kafka::consumer::{BatchHandler, Message};
-use shockwave_common::kafka::failure::Permanent;
-use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::metrics::{counter, histogram};
+use shockwave_kafka::consumer::{BatchHandler, Message};
+use shockwave_kafka::failure::Permanent;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::metrics::{counter, histogram};
 use shockwave_schemas::dead_letter::{DeadLetter, Origin};
 use shockwave_schemas::{Event, Payload, ids};
 

@@ -1,135 +1,191 @@
 //! The scorer: consumes `ArticlePublished`, runs the fine-tuned transformer (ONNX Runtime through `ort`) on
 //! each article's title and sentence-aligned chunks, tags topics and tickers from the catalog, and publishes
-//! `ArticleScored` with the model's lineage. Several instances share the work in one consumer group.
+//! `ArticleScored` with the model's lineage. Several instances share the work in one consumer group. It also
+//! carries out re-score jobs (`jobs`) and scores texts from standard input (`adhoc`).
 
-pub mod catalog;
+pub mod adhoc;
 pub mod chunking;
 pub mod handler;
+pub mod jobs;
 pub mod model;
 pub mod rescore;
 pub mod scoring;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use shockwave_common::config::{ConfigError, Settings};
-use shockwave_common::kafka::consumer::{BatchConsumer, ConsumerSettings};
-use shockwave_common::{CommonConfig, Shutdown, admin as admin_server, service};
+use shockwave_catalog::Catalog;
+use shockwave_kafka::consumer::{BatchConsumer, ConsumerSettings};
+use shockwave_kafka::{ConsumerArgs, KafkaArgs, service};
+use shockwave_kit::admin::Readiness;
+use shockwave_kit::cli::VERSION;
+use shockwave_kit::config::range;
+use shockwave_kit::telemetry::LogArgs;
+use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
+use shockwave_store::DbArgs;
 
-use crate::catalog::Catalog;
 use crate::model::Classifier;
 use crate::scoring::Scorer;
 
 pub const MODEL_NAME: &str = "shockwave-sentiment-minilm";
 
-#[derive(Debug, Clone)]
+/// `scorer`: scores the articles topic with the sentiment model and publishes the scores; carries out the
+/// re-score jobs operators queue (`shockwave rescore`). `scorer score` scores texts from standard input.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "scorer", version = VERSION, about, long_about = None)]
 pub struct Config {
-    pub common: CommonConfig,
-    /// `SHOCKWAVE_MODEL_DIR`: folder with `model.onnx` and `tokenizer.json`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
+    #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9104")]
+    pub admin_addr: SocketAddr,
+    /// Consumer group shared by all scorer instances.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_SCORER_GROUP",
+        default_value = "shockwave-scorer"
+    )]
+    pub scorer_group: String,
+    /// Most articles taken from the topic per batch.
+    #[arg(long, env = "SHOCKWAVE_SCORER_MAX_ARTICLES", default_value_t = 1024,
+          value_parser = range(1usize, 100_000))]
+    pub scorer_max_articles: usize,
+    /// Longest wait, in milliseconds, to fill a batch once its first article arrived.
+    #[arg(long, env = "SHOCKWAVE_SCORER_MAX_WAIT_MS", default_value_t = 20,
+          value_parser = range(0u64, 60_000))]
+    pub scorer_max_wait_ms: u64,
+}
+
+/// What `scorer` does besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Scores texts read from standard input (one per line, or NDJSON objects with `title` and `body`) and
+    /// writes one JSON line per input: label, probabilities, score, topics, tickers and the model's lineage.
+    Score {
+        /// Read NDJSON objects (`{"title": ..., "body": ...}`) instead of one plain text per line.
+        #[arg(long)]
+        ndjson: bool,
+    },
+}
+
+/// The model and how it runs (shared by serving, re-score jobs, ad-hoc scoring and the benchmarks).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Folder with `model.onnx` and `tokenizer.json` (and `topics.json`, when the model has a topic head).
+    #[arg(
+        long,
+        env = "SHOCKWAVE_MODEL_DIR",
+        default_value = "models/sentiment/v1"
+    )]
     pub model_dir: PathBuf,
-    /// `SHOCKWAVE_MODEL_VERSION`: the version recorded in every score.
+    /// The version recorded in every score.
+    #[arg(long, env = "SHOCKWAVE_MODEL_VERSION", default_value = "1")]
     pub model_version: String,
-    /// `ORT_DYLIB_PATH`: the ONNX Runtime library.
-    pub runtime: PathBuf,
-    /// `SHOCKWAVE_SCORER_THREADS`: ONNX Runtime intra-op threads.
-    pub threads: usize,
-    /// `SHOCKWAVE_SCORER_GROUP`: consumer group shared by all scorer instances.
-    pub group_id: String,
-    /// `SHOCKWAVE_SCORER_MAX_ARTICLES` / `SHOCKWAVE_SCORER_MAX_WAIT_MS`: dynamic batching of messages.
-    pub max_articles: usize,
-    pub max_wait: Duration,
-    /// `SHOCKWAVE_SCORER_MAX_BATCH` / `SHOCKWAVE_SCORER_TOKEN_BUDGET`: model batches (texts, padded tokens).
-    pub max_batch: usize,
-    pub token_budget: usize,
-    /// `SHOCKWAVE_CATALOG`: topic and ticker catalog (JSON); the built-in one when unset.
+    /// The ONNX Runtime library (unset: the one `deploy/local/install-onnxruntime.sh` installs under
+    /// `SHOCKWAVE_TOOLS_DIR`).
+    #[arg(long, env = "ORT_DYLIB_PATH", value_name = "PATH")]
+    pub ort_dylib_path: Option<PathBuf>,
+    /// Where the project's per-machine tools are installed.
+    #[arg(long, env = "SHOCKWAVE_TOOLS_DIR", value_name = "DIR")]
+    pub tools_dir: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads.
+    #[arg(long, env = "SHOCKWAVE_SCORER_THREADS", default_value_t = 2, value_parser = range(1usize, 256))]
+    pub scorer_threads: usize,
+    /// Most texts per model batch.
+    #[arg(long, env = "SHOCKWAVE_SCORER_MAX_BATCH", default_value_t = 32, value_parser = range(1usize, 4096))]
+    pub scorer_max_batch: usize,
+    /// Most padded tokens per model batch.
+    #[arg(long, env = "SHOCKWAVE_SCORER_TOKEN_BUDGET", default_value_t = 4096,
+          value_parser = range(1usize, 1 << 20))]
+    pub scorer_token_budget: usize,
+    /// Topic and ticker catalog (JSON); the built-in one when unset.
+    #[arg(long, env = "SHOCKWAVE_CATALOG", value_name = "FILE")]
     pub catalog: Option<String>,
 }
 
-impl Config {
-    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
-        let positive = |n: &usize| {
-            if *n > 0 {
-                Ok(())
-            } else {
-                Err("must be positive".to_string())
-            }
-        };
-        let model_dir: PathBuf =
-            settings.get_or("SHOCKWAVE_MODEL_DIR", PathBuf::from("models/sentiment/v1"))?;
-        if !model_dir.join("model.onnx").is_file() {
-            return Err(ConfigError {
-                name: "SHOCKWAVE_MODEL_DIR".into(),
-                value: model_dir.display().to_string(),
-                reason: "has no model.onnx".into(),
-            });
-        }
-        Ok(Config {
-            common: CommonConfig::load(settings, 9104)?,
-            model_dir,
-            model_version: settings.get_or("SHOCKWAVE_MODEL_VERSION", "1".to_string())?,
-            runtime: settings
-                .raw("ORT_DYLIB_PATH")
-                .map(PathBuf::from)
-                .unwrap_or_else(model::default_runtime_path),
-            threads: settings.checked("SHOCKWAVE_SCORER_THREADS", 2, positive)?,
-            group_id: settings.get_or("SHOCKWAVE_SCORER_GROUP", "shockwave-scorer".to_string())?,
-            max_articles: settings.checked("SHOCKWAVE_SCORER_MAX_ARTICLES", 1024, positive)?,
-            max_wait: Duration::from_millis(settings.get_or("SHOCKWAVE_SCORER_MAX_WAIT_MS", 20)?),
-            max_batch: settings.checked("SHOCKWAVE_SCORER_MAX_BATCH", 32, positive)?,
-            token_budget: settings.checked("SHOCKWAVE_SCORER_TOKEN_BUDGET", 4096, positive)?,
-            catalog: settings.raw("SHOCKWAVE_CATALOG"),
-        })
+impl ModelArgs {
+    /// The ONNX Runtime library to load.
+    pub fn runtime(&self) -> PathBuf {
+        self.ort_dylib_path
+            .clone()
+            .unwrap_or_else(|| model::default_runtime_path(self.tools_dir.as_deref()))
     }
 
-    /// Loads the model and catalog this configuration names.
-    pub fn scorer(&self) -> anyhow::Result<Scorer> {
+    /// Checks what clap cannot: the model folder holds a model.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.model_dir.join("model.onnx").is_file() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(
+                "SHOCKWAVE_MODEL_DIR",
+                self.model_dir.display().to_string(),
+                "has no model.onnx",
+            ))
+        }
+    }
+
+    /// Loads the model and catalog these settings name, recording `version` in the scores.
+    pub fn scorer_for(&self, model_dir: &std::path::Path, version: &str) -> anyhow::Result<Scorer> {
         let classifier = Classifier::load(
-            &self.model_dir,
-            &self.runtime,
+            model_dir,
+            &self.runtime(),
             MODEL_NAME,
-            &self.model_version,
-            self.threads,
+            version,
+            self.scorer_threads,
         )?;
-        let catalog = match &self.catalog {
-            Some(path) => Catalog::from_file(path)?,
-            None => Catalog::builtin(),
-        };
+        let catalog = Catalog::load(self.catalog.as_deref())?;
         Ok(Scorer {
             classifier,
             catalog,
-            max_batch: self.max_batch,
-            token_budget: self.token_budget,
+            max_batch: self.scorer_max_batch,
+            token_budget: self.scorer_token_budget,
         })
+    }
+
+    /// Loads the configured model and catalog.
+    pub fn scorer(&self) -> anyhow::Result<Scorer> {
+        self.scorer_for(&self.model_dir, &self.model_version)
     }
 }
 
 /// Runs until shutdown: the batch in hand is scored and published before the consumer stops.
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let scorer = config.scorer().context("loading the model")?;
+    config.model.check()?;
+    let scorer = config.model.scorer().context("loading the model")?;
     tracing::info!(model = %scorer.classifier.lineage.name, version = %scorer.classifier.lineage.version, sha256 = %scorer.classifier.lineage.sha256, "model loaded");
-    let health = config.common.consumer_health(&config.group_id);
-    let readiness = admin_server::Readiness::new()
-        .with(
-            "kafka",
-            admin_server::kafka_check(config.common.kafka_brokers.clone()),
-        )
+    let health = config.consumer.health(&config.scorer_group);
+    let readiness = Readiness::new()
+        .with("kafka", shockwave_kafka::readiness(config.kafka.brokers()))
         .with("consumer", health.readiness());
     let producer = service::start(
-        &config.common,
+        config.admin_addr,
+        &config.kafka,
         readiness,
         &[Topic::Articles, Topic::Scores, Topic::DeadLetters],
         &shutdown,
     )
     .await?;
+    let jobs = jobs::Runner::start(config.clone(), producer.clone(), shutdown.clone());
     let consumer = BatchConsumer::new(ConsumerSettings {
-        brokers: config.common.kafka_brokers.clone(),
-        group_id: config.group_id.clone(),
+        brokers: config.kafka.brokers(),
+        group_id: config.scorer_group.clone(),
         topics: vec![Topic::Articles.name().to_string()],
-        max_batch: config.max_articles,
-        max_wait: config.max_wait,
-        instance_id: config.common.instance_id.clone(),
+        max_batch: config.scorer_max_articles,
+        max_wait: Duration::from_millis(config.scorer_max_wait_ms),
+        instance_id: config.consumer.instance_id(),
         health,
     })?;
     let mut handler = handler::ScoreHandler {
@@ -137,6 +193,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         producer: producer.clone(),
     };
     consumer.run(&mut handler, &shutdown).await;
+    jobs.stop().await;
     producer.flush(Duration::from_secs(10))?;
     Ok(())
 }

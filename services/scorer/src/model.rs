@@ -38,15 +38,14 @@ pub struct Prediction {
     pub probabilities: [f32; 3],
 }
 
-/// Where the runtime library is: `ORT_DYLIB_PATH`, else the project's per-machine install.
-pub fn default_runtime_path() -> PathBuf {
-    if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
-        return PathBuf::from(path);
-    }
-    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-    let tools = std::env::var("SHOCKWAVE_TOOLS_DIR")
-        .unwrap_or_else(|_| format!("{home}/.cache/shockwave/tools"));
-    PathBuf::from(tools).join("onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
+/// Where the project's per-machine install puts the runtime library: under `tools` (default
+/// `~/.cache/shockwave/tools`).
+pub fn default_runtime_path(tools: Option<&Path>) -> PathBuf {
+    let tools = tools.map(Path::to_path_buf).unwrap_or_else(|| {
+        let home = shockwave_kit::config::env("HOME").unwrap_or_else(|| "/root".into());
+        PathBuf::from(home).join(".cache/shockwave/tools")
+    });
+    tools.join("onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
 }
 
 fn environment(runtime: &Path) -> Result<&'static Environment, ModelError> {

@@ -1,49 +1,50 @@
-//! `scorer rescore`: scores every article in the event store with the configured model (its directory and
-//! `SHOCKWAVE_MODEL_VERSION`) and publishes the new `ArticleScored` events. Scores are kept per model
-//! version, so history gains a second set of scores beside the first; which one the views use is the
-//! `active_model` switch. Running it again with the same model publishes events with the same ids.
-
-use std::time::Duration;
+//! Re-scoring history: every article in the event store scored with a given model (its folder and version)
+//! and the new `ArticleScored` events published. Scores are kept per model version, so history gains a second
+//! set of scores beside the first; which one the views use is the `active_model` switch. Running it again with
+//! the same model publishes events with the same ids. Carried out as a job (`jobs`).
 
 use anyhow::Context;
-use shockwave_common::kafka::{admin as kafka_admin, producer::EventProducer};
-use shockwave_common::{Shutdown, db};
-use shockwave_schemas::{Event, Payload, Topic};
-use sqlx::Row;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::Shutdown;
+use shockwave_schemas::{Event, Payload};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
 
-use crate::Config;
 use crate::handler::scored_event;
+use crate::scoring::Scorer;
 
 /// Articles read and scored per round.
 const PAGE: i64 = 256;
 
-pub async fn rescore(config: Config, shutdown: Shutdown) -> anyhow::Result<usize> {
-    let mut scorer = config.scorer().context("loading the model")?;
+/// Scores every stored article with `scorer` and publishes the scores; with `job`, reports progress to it.
+/// Returns how many articles were scored (fewer when shutdown came first).
+pub async fn rescore(
+    pool: &PgPool,
+    producer: &EventProducer,
+    mut scorer: Scorer,
+    job: Option<Uuid>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<usize> {
     let lineage = scorer.classifier.lineage.clone();
     tracing::info!(version = %lineage.version, sha256 = %lineage.sha256, "re-scoring history");
-    let pool =
-        db::connect_and_migrate(&config.common.database_url, 2, Duration::from_secs(60)).await?;
-    kafka_admin::ensure_topics(
-        &config.common.kafka_brokers,
-        &[Topic::Scores],
-        config.common.topic_partitions,
-        config.common.topic_replication,
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event_store WHERE event_type = 'ArticlePublished'",
     )
+    .fetch_one(pool)
     .await?;
-    let producer = EventProducer::new(&config.common.kafka_brokers)?;
-    let mut after = uuid::Uuid::nil();
+    let mut after = Uuid::nil();
     let mut scored = 0;
     while !shutdown.is_triggered() {
         let rows = sqlx::query(include_str!("sql/articles_page.sql"))
             .bind(after)
             .bind(PAGE)
-            .fetch_all(&pool)
+            .fetch_all(pool)
             .await?;
         let Some(last) = rows.last() else { break };
         after = last.try_get("event_id")?;
         let articles: Vec<Event> = rows
             .iter()
-            .map(db::stored_event)
+            .map(shockwave_store::stored_event)
             .collect::<anyhow::Result<_>>()?;
         let inputs: Vec<_> = articles
             .iter()
@@ -63,8 +64,11 @@ pub async fn rescore(config: Config, shutdown: Shutdown) -> anyhow::Result<usize
             .await
             .context("publishing scores")?;
         scored += events.len();
-        tracing::info!(scored, "re-scored");
+        tracing::info!(scored, total, "re-scored");
+        if let Some(id) = job {
+            let progress = serde_json::json!({"done": scored, "total": total});
+            shockwave_ops::jobs::progress(pool, id, progress).await?;
+        }
     }
-    producer.flush(Duration::from_secs(30))?;
     Ok(scored)
 }

@@ -7,9 +7,9 @@ use shockwave_schemas::{
 };
 use uuid::Uuid;
 
-use crate::catalog::Catalog;
 use crate::chunking::{Chunk, article_chunks};
 use crate::model::{Classifier, ModelError, Prediction};
+use shockwave_catalog::Catalog;
 
 /// Body chunk size in tokens: longer than the 64 the model was tuned on, well inside its window.
 pub const CHUNK_TOKENS: usize = 128;

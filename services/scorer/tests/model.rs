@@ -4,10 +4,17 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use shockwave_catalog::Catalog;
 use shockwave_schemas::payloads::Validate;
 use shockwave_schemas::{ArticlePublished, SentimentLabel};
-use shockwave_scorer::catalog::Catalog;
 use shockwave_scorer::model::{Classifier, default_runtime_path};
+
+/// The runtime library: `ORT_DYLIB_PATH` (test.sh sets it), else the per-machine install.
+fn runtime() -> PathBuf {
+    shockwave_kit::config::env("ORT_DYLIB_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_runtime_path(None))
+}
 use shockwave_scorer::scoring::Scorer;
 
 fn model_dir() -> PathBuf {
@@ -17,7 +24,7 @@ fn model_dir() -> PathBuf {
 fn classifier() -> Classifier {
     Classifier::load(
         &model_dir(),
-        &default_runtime_path(),
+        &runtime(),
         "shockwave-sentiment-minilm",
         "1",
         2,

@@ -6,13 +6,17 @@
 //! sustain. `loadgen latency RATE` publishes at one rate and probes every Nth article through the API:
 //! milliseconds from the publish call to the broker's acknowledgement (every article), to the article answering
 //! 200, and to it answering with its score.
-//! Settings: KAFKA_BROKERS, DATABASE_URL, BENCH_API_URL, BENCH_SECONDS (per step), BENCH_PROBE_EVERY.
+//! Settings: `loadgen --help`.
+
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use shockwave_common::kafka::producer::EventProducer;
+use clap::Parser;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::cli::{self, VERSION};
 use shockwave_tests::synthetic::Traffic;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
@@ -25,8 +29,58 @@ struct Setup {
     probe_every: usize,
 }
 
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
+/// `loadgen`: sustained synthetic traffic through the running pipeline, and what it measures.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", version = VERSION, about, long_about = None)]
+struct Args {
+    #[command(subcommand)]
+    mode: Mode,
+    /// Bootstrap servers of the pipeline's broker.
+    #[arg(
+        long,
+        env = "KAFKA_BROKERS",
+        default_value = "127.0.0.1:19110",
+        global = true
+    )]
+    brokers: String,
+    /// The pipeline's database (read to see what was scored and projected).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/shockwave_load",
+        global = true
+    )]
+    database_url: String,
+    /// Base URL of the pipeline's API (latency probes).
+    #[arg(
+        long,
+        env = "BENCH_API_URL",
+        default_value = "http://127.0.0.1:18080",
+        global = true
+    )]
+    api_url: String,
+    /// Seconds each rate is held.
+    #[arg(long, env = "BENCH_SECONDS", default_value_t = 60.0, global = true)]
+    seconds: f64,
+    /// Every Nth article is probed through the API.
+    #[arg(long, env = "BENCH_PROBE_EVERY", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    probe_every: u64,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Mode {
+    /// Rising rates until the pipeline falls behind by more than two seconds of traffic.
+    Capacity {
+        /// Articles per second, one step each.
+        #[arg(required = true)]
+        rates: Vec<f64>,
+    },
+    /// One rate, with publish-to-visible and publish-to-scored latencies probed through the API.
+    Latency {
+        /// Articles per second.
+        rate: f64,
+    },
 }
 
 /// Articles of `traffic` scored and projected so far.
@@ -199,28 +253,16 @@ async fn latency(setup: &Setup, rate: f64) -> anyhow::Result<()> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: loadgen capacity RATE... | loadgen latency RATE";
-    let (mode, rates) = args.split_first().context(usage)?;
-    let rates: Vec<f64> = rates
-        .iter()
-        .map(|r| r.parse().context("a rate is articles per second"))
-        .collect::<anyhow::Result<_>>()?;
-    anyhow::ensure!(!rates.is_empty(), "{usage}");
+    let args: Args = cli::parse();
     let setup = Setup {
-        producer: EventProducer::new(&env("KAFKA_BROKERS", "127.0.0.1:19110"))?,
-        pool: PgPool::connect(&env(
-            "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432/shockwave_load",
-        ))
-        .await?,
-        api: env("BENCH_API_URL", "http://127.0.0.1:18080"),
-        seconds: env("BENCH_SECONDS", "60").parse()?,
-        probe_every: env("BENCH_PROBE_EVERY", "20").parse()?,
+        producer: EventProducer::new(&args.brokers)?,
+        pool: PgPool::connect(&args.database_url).await?,
+        api: args.api_url,
+        seconds: args.seconds,
+        probe_every: args.probe_every as usize,
     };
-    match mode.as_str() {
-        "capacity" => capacity(&setup, &rates).await,
-        "latency" => latency(&setup, rates[0]).await,
-        _ => anyhow::bail!("{usage}"),
+    match args.mode {
+        Mode::Capacity { rates } => capacity(&setup, &rates).await,
+        Mode::Latency { rate } => latency(&setup, rate).await,
     }
 }

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use prometheus::IntCounterVec;
-use shockwave_common::Shutdown;
-use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::metrics::counter_vec;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::Shutdown;
+use shockwave_kit::metrics::counter_vec;
 use shockwave_schemas::dead_letter::DeadLetter;
 use sqlx::PgPool;
 

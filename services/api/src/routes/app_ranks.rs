@@ -14,7 +14,7 @@ use crate::respond;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AppRanksQuery {
+pub(super) struct AppRanksQuery {
     /// App store id (e.g. `6737597349`) or exact app name (e.g. `DeepSeek - AI Assistant`); required.
     app: Option<String>,
     /// `apple` (default), or `google` (also written `google_play`).
@@ -30,7 +30,7 @@ pub struct AppRanksQuery {
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct RankDay {
+pub(super) struct RankDay {
     pub day: NaiveDate,
     pub app_id: String,
     pub app_name: String,
@@ -40,7 +40,7 @@ pub struct RankDay {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AppRanks {
+pub(super) struct AppRanks {
     pub store: String,
     pub country: String,
     pub chart: String,
@@ -53,7 +53,7 @@ pub struct AppRanks {
 #[utoipa::path(get, path = "/v1/app-ranks", tag = "apps", params(AppRanksQuery),
     responses((status = 200, body = AppRanks), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<AppRanksQuery>,

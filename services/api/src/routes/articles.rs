@@ -15,11 +15,11 @@ use crate::params::{self, ApiQuery};
 use crate::problem::Problem;
 use crate::respond;
 
-pub const MAX_LIMIT: i64 = 200;
+pub(super) const MAX_LIMIT: i64 = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ArticlesQuery {
+pub(super) struct ArticlesQuery {
     /// Full-text search (web-search syntax: words, "phrases", -excluded, or), in the `language`'s stemming
     /// (English when no language is given).
     q: Option<String>,
@@ -43,7 +43,7 @@ pub struct ArticlesQuery {
 
 /// A score by one model version, with its lineage.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Score {
+pub(super) struct Score {
     pub model_name: String,
     pub model_version: String,
     pub model_sha256: String,
@@ -56,7 +56,7 @@ pub struct Score {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Subject {
+pub(super) struct Subject {
     pub kind: String,
     pub subject: String,
     pub weight: f64,
@@ -64,7 +64,7 @@ pub struct Subject {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ArticleSummary {
+pub(super) struct ArticleSummary {
     pub id: Uuid,
     pub url: String,
     pub title: String,
@@ -77,7 +77,7 @@ pub struct ArticleSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ArticlePage {
+pub(super) struct ArticlePage {
     pub items: Vec<ArticleSummary>,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
@@ -165,7 +165,7 @@ fn text_search_config(language: Option<&str>) -> &'static str {
 #[utoipa::path(get, path = "/v1/articles", tag = "news", params(ArticlesQuery),
     responses((status = 200, body = ArticlePage), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ArticlesQuery>,
@@ -213,14 +213,14 @@ pub async fn list(
 
 /// One chunk (model input) of an article: the title is chunk 0.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Chunk {
+pub(super) struct Chunk {
     pub index: u32,
     pub weight: f64,
     pub score: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VersionScore {
+pub(super) struct VersionScore {
     #[serde(flatten)]
     pub score: Score,
     pub active: bool,
@@ -229,7 +229,7 @@ pub struct VersionScore {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Article {
+pub(super) struct Article {
     pub id: Uuid,
     pub url: String,
     pub title: String,
@@ -277,7 +277,7 @@ struct ScoreRow {
     responses((status = 200, body = Article), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(
+pub(super) async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

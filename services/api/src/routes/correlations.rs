@@ -15,7 +15,7 @@ use crate::respond;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CorrelationsQuery {
+pub(super) struct CorrelationsQuery {
     /// Topic id whose news leads (give `topic` or `ticker`).
     topic: Option<String>,
     /// Ticker whose news leads.
@@ -27,7 +27,7 @@ pub struct CorrelationsQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Correlations {
+pub(super) struct Correlations {
     pub subject_kind: String,
     pub subject: String,
     pub instrument: String,
@@ -40,7 +40,7 @@ pub struct Correlations {
 #[utoipa::path(get, path = "/v1/correlations", tag = "analytics", params(CorrelationsQuery),
     responses((status = 200, body = Correlations), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn table(
+pub(super) async fn table(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<CorrelationsQuery>,

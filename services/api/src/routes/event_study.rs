@@ -19,7 +19,7 @@ const MAX_INSTRUMENTS: usize = 20;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct EventStudyQuery {
+pub(super) struct EventStudyQuery {
     /// A shock id: the event day is the first session that closes after the shock opened.
     shock_id: Option<String>,
     /// Or the event day itself (YYYY-MM-DD).
@@ -31,7 +31,7 @@ pub struct EventStudyQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Study {
+pub(super) struct Study {
     pub instrument: String,
     /// Absent when the instrument has no such study (why in `error`).
     pub study: Option<InstrumentStudy>,
@@ -39,7 +39,7 @@ pub struct Study {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventStudy {
+pub(super) struct EventStudy {
     pub event_day: NaiveDate,
     pub shock_id: Option<Uuid>,
     pub shock_opened_at: Option<DateTime<Utc>>,
@@ -52,7 +52,7 @@ pub struct EventStudy {
     responses((status = 200, body = EventStudy), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn study(
+pub(super) async fn study(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventStudyQuery>,

@@ -33,5 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(models::list))
         .routes(routes!(admin::replay))
         .routes(routes!(admin::rescore))
+        .routes(routes!(admin::jobs_list))
+        .routes(routes!(admin::job))
         .routes(routes!(admin::activate))
 }

@@ -13,13 +13,13 @@ use crate::problem::Problem;
 use crate::respond;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CardFigures {
+pub(super) struct CardFigures {
     pub accuracy: f64,
     pub macro_f1: f64,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Model {
+pub(super) struct Model {
     pub model_name: String,
     pub model_version: String,
     pub model_sha256: String,
@@ -32,7 +32,7 @@ pub struct Model {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Models {
+pub(super) struct Models {
     pub models: Vec<Model>,
 }
 
@@ -58,7 +58,10 @@ fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
 /// Model versions and the active one.
 #[utoipa::path(get, path = "/v1/models", tag = "models",
     responses((status = 200, body = Models), (status = 304, description = "Not modified")))]
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     let mut models = sqlx::query_as::<_, Model>(
         "SELECT s.model_name, s.model_version, s.model_sha256, count(*) AS articles_scored, \
                 min(s.scored_at) AS first_scored_at, max(s.scored_at) AS last_scored_at, \

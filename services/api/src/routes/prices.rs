@@ -13,12 +13,12 @@ use crate::problem::Problem;
 use crate::respond;
 
 /// The widest range one request may ask for.
-pub const MAX_RANGE_DAYS: i64 = 3660;
+pub(super) const MAX_RANGE_DAYS: i64 = 3660;
 const INTERVALS: [&str; 4] = ["1m", "5m", "1h", "1d"];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PricesQuery {
+pub(super) struct PricesQuery {
     /// Ticker symbol (required), e.g. `NVDA` or `^SOX`.
     ticker: Option<String>,
     /// Bar interval: `1m`, `5m`, `1h` or `1d` (default).
@@ -30,7 +30,7 @@ pub struct PricesQuery {
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Bar {
+pub(super) struct Bar {
     pub period_start: DateTime<Utc>,
     pub open: f64,
     pub high: f64,
@@ -40,7 +40,7 @@ pub struct Bar {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Prices {
+pub(super) struct Prices {
     pub ticker: String,
     pub interval: String,
     pub from: DateTime<Utc>,
@@ -52,7 +52,7 @@ pub struct Prices {
 #[utoipa::path(get, path = "/v1/prices", tag = "market", params(PricesQuery),
     responses((status = 200, body = Prices), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PricesQuery>,

@@ -14,7 +14,7 @@ use crate::respond;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ReturnsQuery {
+pub(super) struct ReturnsQuery {
     /// Ticker (`NVDA`) or basket (`basket:ai_hardware`); required.
     instrument: Option<String>,
     /// `simple` (default, with log returns too) or `abnormal` (against `benchmark`).
@@ -29,7 +29,7 @@ pub struct ReturnsQuery {
 
 /// One trading day. Abnormal fields are present for `kind=abnormal` (market-model ones need 5 earlier days).
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct DayReturn {
+pub(super) struct DayReturn {
     pub day: NaiveDate,
     pub simple_return: Option<f64>,
     pub log_return: Option<f64>,
@@ -40,7 +40,7 @@ pub struct DayReturn {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Returns {
+pub(super) struct Returns {
     pub instrument: String,
     pub kind: String,
     pub benchmark: Option<String>,
@@ -53,7 +53,7 @@ pub struct Returns {
 #[utoipa::path(get, path = "/v1/returns", tag = "market", params(ReturnsQuery),
     responses((status = 200, body = Returns), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ReturnsQuery>,

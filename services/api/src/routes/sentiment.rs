@@ -15,7 +15,7 @@ use crate::respond;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SentimentQuery {
+pub(super) struct SentimentQuery {
     /// Topic id, e.g. `ai_efficiency` (give `topic` or `ticker`).
     topic: Option<String>,
     /// Ticker, e.g. `NVDA`.
@@ -31,7 +31,7 @@ pub struct SentimentQuery {
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Bucket {
+pub(super) struct Bucket {
     pub bucket_start: DateTime<Utc>,
     pub mean_score: f64,
     pub positive_share: f64,
@@ -42,7 +42,7 @@ pub struct Bucket {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Sentiment {
+pub(super) struct Sentiment {
     pub subject_kind: String,
     pub subject: String,
     pub bucket: String,
@@ -56,7 +56,7 @@ pub struct Sentiment {
 #[utoipa::path(get, path = "/v1/sentiment", tag = "sentiment", params(SentimentQuery),
     responses((status = 200, body = Sentiment), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<SentimentQuery>,

@@ -17,7 +17,7 @@ use crate::respond;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ShocksQuery {
+pub(super) struct ShocksQuery {
     /// Topic id or ticker.
     subject: Option<String>,
     /// `open`, `updated` or `resolved` (the latest state).
@@ -35,7 +35,7 @@ pub struct ShocksQuery {
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Shock {
+pub(super) struct Shock {
     pub shock_id: Uuid,
     pub status: String,
     pub subject_kind: String,
@@ -57,7 +57,7 @@ pub struct Shock {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ShockPage {
+pub(super) struct ShockPage {
     pub items: Vec<Shock>,
     pub next_cursor: Option<String>,
 }
@@ -66,7 +66,7 @@ pub struct ShockPage {
 #[utoipa::path(get, path = "/v1/shocks", tag = "shocks", params(ShocksQuery),
     responses((status = 200, body = ShockPage), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ShocksQuery>,
@@ -105,7 +105,7 @@ pub async fn list(
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct ShockState {
+pub(super) struct ShockState {
     pub status: String,
     pub occurred_at: DateTime<Utc>,
     pub magnitude: f64,
@@ -113,7 +113,7 @@ pub struct ShockState {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ShockDetail {
+pub(super) struct ShockDetail {
     #[serde(flatten)]
     pub shock: Shock,
     pub history: Vec<ShockState>,
@@ -125,7 +125,7 @@ pub struct ShockDetail {
     responses((status = 200, body = ShockDetail), (status = 304, description = "Not modified"),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(
+pub(super) async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -3,22 +3,39 @@
 //! rows (event store and projections) into an empty schema. Also times a replay into fresh projections.
 //! Run by `bench/projector.sh` on a broker of its own; prints one line per figure.
 
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use shockwave_common::config::Settings;
-use shockwave_common::kafka::admin::ensure_topics;
-use shockwave_common::kafka::producer::EventProducer;
-use shockwave_common::{Shutdown, db};
+use clap::Parser;
+use shockwave_kafka::KafkaArgs;
+use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::Shutdown;
+use shockwave_kit::cli::{self, VERSION};
 use shockwave_projector::store;
 use shockwave_schemas::{
     AppRankObserved, AppStore, ArticlePublished, ArticleScored, BarInterval, ChunkScore, Event,
     ModelLineage, Payload, PriceBarClosed, SentimentLabel, SentimentProbabilities, TickerRelevance,
     Topic, TopicConfidence, ids,
 };
+use shockwave_store::DbArgs;
 use sqlx::PgPool;
 
-const TOTAL: usize = 1_000_000;
+/// `projector-bench`: projector throughput on synthetic events of mixed types against a plain `COPY` of the
+/// same rows (the ceiling), and a replay. Use an empty broker (`bench/projector.sh` starts one).
+#[derive(Debug, Parser)]
+#[command(name = "projector-bench", version = VERSION, about, long_about = None)]
+struct Args {
+    #[command(flatten)]
+    kafka: KafkaArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Events generated and projected.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: usize,
+}
 /// Tables in dependency order, as the COPY ceiling loads them.
 const TABLES: [&str; 7] = [
     "event_store",
@@ -30,12 +47,12 @@ const TABLES: [&str; 7] = [
     "consumer_offsets",
 ];
 
-fn generate(run: &str) -> Vec<Event> {
+fn generate(run: &str, total: usize) -> Vec<Event> {
     let now = Utc::now();
     let start = Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap();
-    let (bars, articles, ranks) = (TOTAL * 4 / 10, TOTAL * 3 / 10, TOTAL / 10);
-    let scores = TOTAL - bars - articles - ranks;
-    let mut out = Vec::with_capacity(TOTAL);
+    let (bars, articles, ranks) = (total * 4 / 10, total * 3 / 10, total / 10);
+    let scores = total - bars - articles - ranks;
+    let mut out = Vec::with_capacity(total);
     for i in 0..bars {
         let (ticker, day) = (format!("B{}-{}", run, i % 1000), i / 1000);
         let period_start = start + chrono::Days::new(day as u64);
@@ -165,7 +182,12 @@ async fn fresh(server: &str, name: &str) -> anyhow::Result<PgPool> {
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&admin)
         .await?;
-    Ok(db::connect_and_migrate(&format!("{server}/{name}"), 4, Duration::from_secs(30)).await?)
+    Ok(shockwave_store::connect_and_migrate(
+        &format!("{server}/{name}"),
+        4,
+        Duration::from_secs(30),
+    )
+    .await?)
 }
 
 /// Copies every table out of `from` and times loading the same rows into the empty schema of `into`.
@@ -198,9 +220,9 @@ async fn copy_ceiling(from: &PgPool, into: &PgPool) -> anyhow::Result<(Duration,
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let brokers = std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:19094".into());
-    let database = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/shockwave".into());
+    let args: Args = cli::parse();
+    let brokers = args.kafka.brokers();
+    let database = args.db.url();
     let server = database
         .rsplit_once('/')
         .map(|(s, _)| s.to_string())
@@ -208,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
     let run = format!("{}", std::process::id());
 
     ensure_topics(&brokers, &Topic::ALL, 4, 1).await?;
-    let events = generate(&run);
+    let events = generate(&run, args.events);
     let producer = EventProducer::new(&brokers)?;
     let published = Instant::now();
     for chunk in events.chunks(20_000) {
@@ -224,21 +246,13 @@ async fn main() -> anyhow::Result<()> {
 
     let live = fresh(&server, "sw_bench_projector").await?;
     let group = format!("bench-{run}");
-    let settings = Settings::from_map(
-        [
-            ("SHOCKWAVE_KAFKA_BROKERS", brokers.clone()),
-            (
-                "SHOCKWAVE_DATABASE_URL",
-                format!("{server}/sw_bench_projector"),
-            ),
-            ("SHOCKWAVE_ADMIN_ADDR", "127.0.0.1:0".to_string()),
-            ("SHOCKWAVE_PROJECTOR_GROUP", group.clone()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-    );
-    let config = shockwave_projector::Config::load(&settings)?;
+    let config = shockwave_projector::Config::try_parse_from([
+        "projector".to_string(),
+        format!("--kafka-brokers={brokers}"),
+        format!("--database-url={server}/sw_bench_projector"),
+        "--admin-addr=127.0.0.1:0".to_string(),
+        format!("--projector-group={group}"),
+    ])?;
     let shutdown = Shutdown::new();
     let started = Instant::now();
     let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
@@ -270,7 +284,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let replay_started = Instant::now();
-    let replayed = shockwave_projector::replay::replay(&live).await?;
+    let replayed = shockwave_projector::replay::replay(&live, None).await?;
     let replay_time = replay_started.elapsed();
     println!(
         "replay: {} events into fresh projections in {:.1} s = {:.0} events/s",

@@ -2,33 +2,39 @@
 //! tokenisation included, at batch 1, with plain padded batches, with length-sorted token-budgeted batches,
 //! and through the full article-scoring path. Usage: `scorer-bench [validation.csv] [model_dir]`.
 
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
+use shockwave_catalog::Catalog;
+use shockwave_kit::cli::{self, VERSION};
 use shockwave_schemas::ArticlePublished;
-use shockwave_scorer::catalog::Catalog;
-use shockwave_scorer::model::{Classifier, default_runtime_path};
+use shockwave_scorer::ModelArgs;
+use shockwave_scorer::model::Classifier;
 use shockwave_scorer::scoring::Scorer;
+
+/// `scorer-bench`: texts per second and per-text latency of a model on labelled texts, tokenisation included.
+#[derive(Debug, Parser)]
+#[command(name = "scorer-bench", version = VERSION, about, long_about = None)]
+struct Args {
+    /// A CSV file whose first column is the text.
+    #[arg(default_value = "../shared/data/sentiment/twitter-financial-news/validation.csv")]
+    texts: String,
+    #[command(flatten)]
+    model: ModelArgs,
+}
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let csv = args
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "../shared/data/sentiment/twitter-financial-news/validation.csv".into());
-    let model_dir = PathBuf::from(
-        args.get(1)
-            .cloned()
-            .unwrap_or_else(|| "models/sentiment/v1".into()),
-    );
-    let threads: usize = std::env::var("SHOCKWAVE_SCORER_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    let args: Args = cli::parse();
+    let csv = args.texts.clone();
+    let model_dir: PathBuf = args.model.model_dir.clone();
+    let threads = args.model.scorer_threads;
     let mut reader = csv::Reader::from_path(&csv)?;
     let texts: Vec<String> = reader
         .records()
@@ -36,7 +42,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mut classifier =
-        Classifier::load(&model_dir, &default_runtime_path(), "bench", "1", threads)?;
+        Classifier::load(&model_dir, &args.model.runtime(), "bench", "1", threads)?;
     println!(
         "{} texts from {csv}, model {}, {threads} intra-op threads",
         texts.len(),

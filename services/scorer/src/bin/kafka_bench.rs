@@ -1,23 +1,38 @@
 //! `scorer-kafka-bench`: the scorer as a service. Publishes the validation texts as articles to the broker
 //! at `KAFKA_BROKERS` (use an empty one: `bench/scorer-kafka.sh` starts one), then runs the scorer on that
 //! backlog and reports articles scored per second between the first and the last score on the scores topic,
-//! so model loading and the group join are not counted. Usage: `scorer-kafka-bench [validation.csv]`.
+//! so model loading and the group join are not counted.
+
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use shockwave_common::Shutdown;
-use shockwave_common::config::Settings;
-use shockwave_common::kafka::admin::{ensure_topics, high_watermarks};
-use shockwave_common::kafka::producer::EventProducer;
+use clap::Parser;
+use shockwave_kafka::KafkaArgs;
+use shockwave_kafka::admin::{ensure_topics, high_watermarks};
+use shockwave_kafka::producer::EventProducer;
+use shockwave_kit::Shutdown;
+use shockwave_kit::cli::{self, VERSION};
 use shockwave_schemas::{ArticlePublished, Event, Payload, Topic, ids};
+
+/// `scorer-kafka-bench`: the scorer as a service on a backlog of articles (its model, batching and threads
+/// come from the scorer's own settings, `SHOCKWAVE_MODEL_DIR`, `SHOCKWAVE_SCORER_*`).
+#[derive(Debug, Parser)]
+#[command(name = "scorer-kafka-bench", version = VERSION, about, long_about = None)]
+struct Args {
+    /// A CSV file whose first column is the text of each article.
+    #[arg(default_value = "../shared/data/sentiment/twitter-financial-news/validation.csv")]
+    texts: String,
+    #[command(flatten)]
+    kafka: KafkaArgs,
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let csv = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "../shared/data/sentiment/twitter-financial-news/validation.csv".into());
-    let brokers = std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:19092".into());
+    let args: Args = cli::parse();
+    let csv = args.texts.clone();
+    let brokers = args.kafka.brokers();
     let mut reader = csv::Reader::from_path(&csv)?;
     let texts: Vec<String> = reader
         .records()
@@ -70,26 +85,13 @@ async fn main() -> anyhow::Result<()> {
     producer.flush(Duration::from_secs(30))?;
     println!("published {} articles to {brokers}", events.len());
 
-    let settings = Settings::from_map(
-        [
-            ("SHOCKWAVE_KAFKA_BROKERS", brokers.clone()),
-            ("SHOCKWAVE_ADMIN_ADDR", "127.0.0.1:0".into()),
-            ("SHOCKWAVE_SCORER_GROUP", format!("bench-{run}")),
-            (
-                "SHOCKWAVE_MODEL_DIR",
-                std::env::var("SHOCKWAVE_MODEL_DIR")
-                    .unwrap_or_else(|_| "models/sentiment/v1".into()),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        // Batching settings may be varied from the environment.
-        .chain(std::env::vars().filter(|(k, _)| {
-            k.starts_with("SHOCKWAVE_SCORER_MAX") || k == "SHOCKWAVE_SCORER_TOKEN_BUDGET"
-        }))
-        .collect(),
-    );
-    let config = shockwave_scorer::Config::load(&settings)?;
+    // The model and batching settings come from the environment, as for the scorer itself.
+    let config = shockwave_scorer::Config::try_parse_from([
+        "scorer".to_string(),
+        format!("--kafka-brokers={brokers}"),
+        "--admin-addr=127.0.0.1:0".to_string(),
+        format!("--scorer-group=bench-{run}"),
+    ])?;
     let shutdown = Shutdown::new();
     let scorer = tokio::spawn(shockwave_scorer::run(config, shutdown.clone()));
     let target = before + events.len() as i64;

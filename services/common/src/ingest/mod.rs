@@ -1,9 +1,0 @@
-//! What the three ingestors share: a polite HTTP fetcher, an accelerated replay clock and the sink that
-//! publishes events and dead-letters rejects while counting both.
-
-pub mod fetch;
-pub mod files;
-pub mod mode;
-pub mod poll;
-pub mod replay;
-pub mod sink;
