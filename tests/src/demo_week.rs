@@ -122,3 +122,34 @@ impl DemoWeek {
         self.pool
     }
 }
+
+/// Checks what the demo report says of the DeepSeek alert: a negative `ai_efficiency` shock opened before the
+/// US open on Monday 27 January 2025, and the lead it states is the difference. Returns the opening instant.
+pub fn assert_alert_before_the_open(report: &str) -> chrono::DateTime<chrono::Utc> {
+    let marker = "negative sentiment shock on ai_efficiency opened ";
+    let at = report
+        .split(marker)
+        .nth(1)
+        .and_then(|rest| rest.get(4..20))
+        .unwrap_or_else(|| panic!("the report names no ai_efficiency alert:\n{report}"));
+    let opened = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M")
+        .unwrap_or_else(|e| panic!("{at:?}: {e}"))
+        .and_utc();
+    let open_bell =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 27, 14, 30, 0).unwrap();
+    assert!(
+        opened < open_bell,
+        "the alert opened at {opened}, after the open"
+    );
+    let lead = open_bell - opened;
+    let stated = format!(
+        "It fired {} h {} min before the US open (Mon 2025-01-27 14:30 UTC)",
+        lead.num_hours(),
+        lead.num_minutes() % 60
+    );
+    assert!(
+        report.contains(&stated),
+        "the report lacks {stated:?}:\n{report}"
+    );
+    opened
+}

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shockwave_alerter::detector::{Detector, DetectorConfig, Observation};
+use chrono::{NaiveDate, TimeZone, Utc};
+use shockwave_alerter::detector::{Detector, DetectorConfig};
 use shockwave_ingest::sink::Summary;
 use shockwave_kit::Shutdown;
 use shockwave_ops::jobs;
 use shockwave_schemas::Topic;
-use shockwave_schemas::{Direction, ShockStatus, SubjectKind};
+use shockwave_schemas::{Direction, ShockStatus};
 use shockwave_tests::{
     caught_up, eventually, fresh_database, repo_root, settings, start_projector, start_scorer,
 };
@@ -353,39 +353,44 @@ async fn the_demo_week_is_projected_live_and_a_replay_rebuilds_it_identically() 
 
 /// Replays the scored demo week through a daily and an hourly detector per subject, in time order.
 async fn detect_shocks(pool: &PgPool, demo_sources: &str) {
-    let rows: Vec<(String, String, DateTime<Utc>, f64, Uuid, String)> = sqlx::query_as(&format!(
-        "SELECT s.subject_kind, s.subject, s.published_at, s.score, s.article_id, a.title FROM active_article_subjects s \
-         JOIN articles a USING (article_id) WHERE a.{demo_sources} ORDER BY s.published_at, s.article_id"
+    let demo: std::collections::HashSet<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT article_id FROM articles WHERE {demo_sources}"
     ))
     .fetch_all(pool)
     .await
-    .unwrap();
+    .unwrap()
+    .into_iter()
+    .collect();
+    // What the alerter itself reads: subjects with their relevance, in time order.
+    let rows: Vec<_> =
+        shockwave_alerter::store::observations(pool, shockwave_alerter::store::Selection::All)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| demo.contains(&s.observation.article_id))
+            .collect();
     let mut detectors: BTreeMap<(String, String, &str), Detector> = BTreeMap::new();
     let mut raised = Vec::new();
-    for (kind, subject, at, score, article_id, title) in rows {
+    for scored in rows {
         for (resolution, config) in [
             ("daily", DetectorConfig::daily()),
             ("hourly", DetectorConfig::hourly()),
         ] {
-            let subject_kind = if kind == "topic" {
-                SubjectKind::Topic
-            } else {
-                SubjectKind::Ticker
-            };
+            let kind = format!("{:?}", scored.subject_kind);
             let detector = detectors
-                .entry((kind.clone(), subject.clone(), resolution))
+                .entry((kind, scored.subject.clone(), resolution))
                 .or_insert_with(|| {
-                    Detector::new(subject_kind, &subject, vec![], resolution, config)
+                    Detector::new(
+                        scored.subject_kind,
+                        &scored.subject,
+                        vec![],
+                        resolution,
+                        config,
+                    )
                 });
-            let observation = Observation {
-                at,
-                score,
-                article_id,
-                title: title.clone(),
-            };
             raised.extend(
                 detector
-                    .observe(observation)
+                    .observe(scored.observation.clone())
                     .into_iter()
                     .filter(|e| e.status == ShockStatus::Open),
             );

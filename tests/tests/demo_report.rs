@@ -16,14 +16,7 @@ async fn the_report_tells_the_story_and_draws_the_chart() {
         .unwrap();
     println!("{}", report.text);
     let text = &report.text;
-    assert!(
-        text.contains("negative sentiment shock on ai_efficiency opened Sun 2025-01-26 19:40 UTC"),
-        "{text}"
-    );
-    assert!(
-        text.contains("It fired 18 h 50 min before the US open (Mon 2025-01-27 14:30 UTC)"),
-        "{text}"
-    );
+    shockwave_tests::demo_week::assert_alert_before_the_open(text);
     assert!(text.contains("NVDA                   -16.97 %"), "{text}");
     assert!(text.contains("2025-01-26  No. 1"), "{text}");
     assert!(text.contains("Sentiment lag +1: n "), "{text}");

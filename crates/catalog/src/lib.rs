@@ -41,6 +41,12 @@ pub enum CatalogError {
     Parse(#[from] serde_json::Error),
 }
 
+/// Text as keywords are matched against: lower case, with typographic apostrophes (’) as plain ones ('), so
+/// "l’exportation" and "l'exportation" read alike.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase().replace('\u{2019}', "'")
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -111,7 +117,7 @@ impl Catalog {
     /// How many catalog terms (topic keywords and instrument names) a piece of text contains; the scorer
     /// weights chunks by it.
     pub fn mentions(&self, text: &str) -> usize {
-        let lower = text.to_lowercase();
+        let lower = fold(text);
         let keywords: usize = self
             .topics
             .iter()
@@ -133,14 +139,13 @@ impl Catalog {
         symbol || instrument.aliases.iter().any(|a| count_word(lower, a) > 0)
     }
 
-    /// Topic confidences from keyword evidence: each distinct keyword found counts once, a feed's topic hint
-    /// counts as half a keyword; confidence = 1 - exp(-0.7 x evidence).
-    pub fn topics(&self, text: &str, hints: &[String]) -> Vec<TopicConfidence> {
-        let lower = text.to_lowercase();
-        let mut found: Vec<TopicConfidence> = self
-            .topics
+    /// Keyword evidence for every topic, in catalog order: each distinct keyword found counts once, a feed's
+    /// topic hint counts as half a keyword; evidence = 1 - exp(-0.7 x count), in [0, 1).
+    pub fn keyword_evidence(&self, text: &str, hints: &[String]) -> Vec<(&str, f64)> {
+        let lower = fold(text);
+        self.topics
             .iter()
-            .filter_map(|topic| {
+            .map(|topic| {
                 let distinct = topic
                     .keywords
                     .iter()
@@ -151,24 +156,23 @@ impl Catalog {
                 } else {
                     0.0
                 };
-                let confidence = 1.0 - (-0.7 * (distinct + hinted)).exp();
-                (confidence >= REPORT_THRESHOLD).then(|| TopicConfidence {
-                    topic: topic.id.clone(),
-                    confidence: (confidence * 1000.0).round() / 1000.0,
-                })
+                (topic.id.as_str(), 1.0 - (-0.7 * (distinct + hinted)).exp())
             })
-            .collect();
-        found.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
-                .then_with(|| a.topic.cmp(&b.topic))
-        });
-        found
+            .collect()
+    }
+
+    /// Topic confidences from keyword evidence alone (what a model without a topic head gives).
+    pub fn topics(&self, text: &str, hints: &[String]) -> Vec<TopicConfidence> {
+        reported(
+            self.keyword_evidence(text, hints)
+                .into_iter()
+                .map(|(topic, confidence)| (topic.to_string(), confidence)),
+        )
     }
 
     /// Tickers the article concerns: those it names (symbol or alias), then the baskets of its confident topics.
     pub fn tickers(&self, text: &str, topics: &[TopicConfidence]) -> Vec<TickerRelevance> {
-        let lower = text.to_lowercase();
+        let lower = fold(text);
         let mut out: Vec<TickerRelevance> = self
             .tickers
             .iter()
@@ -193,6 +197,25 @@ impl Catalog {
         }
         out
     }
+}
+
+/// The topics worth reporting (confidence at least [`REPORT_THRESHOLD`]), rounded to three decimals, most
+/// confident first.
+pub fn reported(confidences: impl IntoIterator<Item = (String, f64)>) -> Vec<TopicConfidence> {
+    let mut found: Vec<TopicConfidence> = confidences
+        .into_iter()
+        .filter(|(_, confidence)| *confidence >= REPORT_THRESHOLD)
+        .map(|(topic, confidence)| TopicConfidence {
+            topic,
+            confidence: (confidence * 1000.0).round() / 1000.0,
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then_with(|| a.topic.cmp(&b.topic))
+    });
+    found
 }
 
 #[cfg(test)]
@@ -229,6 +252,21 @@ mod tests {
             .expect("NVDA is exposed");
         assert_eq!(nvda.reason, "basket:ai_efficiency");
         assert!(tickers.iter().any(|t| t.ticker == "^SOX"));
+    }
+
+    #[test]
+    fn french_keywords_match_with_either_apostrophe() {
+        let catalog = Catalog::builtin();
+        for text in [
+            "Washington durcit les contrôles à l'exportation de puces",
+            "Washington durcit les contrôles à l\u{2019}exportation de puces",
+        ] {
+            let topics = catalog.topics(text, &[]);
+            assert!(
+                topics.iter().any(|t| t.topic == "export_controls"),
+                "{text}: {topics:?}"
+            );
+        }
     }
 
     #[test]

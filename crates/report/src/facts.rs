@@ -16,9 +16,9 @@ pub struct Shock {
     pub subject: String,
     pub direction: String,
     pub opened_at: DateTime<Utc>,
-    pub opening_z: f64,
+    pub opening_evidence: f64,
     pub opening_articles: i32,
-    pub peak_z: f64,
+    pub peak_evidence: f64,
     /// Title and score of the articles that weighed most.
     pub evidence: Vec<(String, f64)>,
 }
@@ -49,14 +49,14 @@ async fn shock(pool: &PgPool) -> anyhow::Result<Shock> {
     .fetch_optional(pool)
     .await?
     .context("no negative ai_efficiency shock has been raised (is the alerter running?)")?;
-    let (opening_z, opening_articles): (f64, i32) = sqlx::query_as(
+    let (opening_evidence, opening_articles): (f64, i32) = sqlx::query_as(
         "SELECT magnitude, article_count FROM shock_events WHERE shock_id = $1 ORDER BY occurred_at, event_id LIMIT 1",
     )
     .bind(shock_id)
     .fetch_one(pool)
     .await?;
-    let peak_z: f64 = sqlx::query_scalar(
-        "SELECT min(magnitude) FROM shock_events WHERE shock_id = $1 AND status <> 'resolved'",
+    let peak_evidence: f64 = sqlx::query_scalar(
+        "SELECT max(abs(magnitude)) FROM shock_events WHERE shock_id = $1 AND status <> 'resolved'",
     )
     .bind(shock_id)
     .fetch_one(pool)
@@ -75,9 +75,9 @@ async fn shock(pool: &PgPool) -> anyhow::Result<Shock> {
         subject,
         direction,
         opened_at,
-        opening_z,
+        opening_evidence,
         opening_articles,
-        peak_z,
+        peak_evidence,
         evidence,
     })
 }

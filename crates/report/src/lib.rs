@@ -31,13 +31,13 @@ pub async fn write(pool: &PgPool, out_dir: &Path, api_base: &str) -> anyhow::Res
     writeln!(text)?;
     writeln!(
         text,
-        "Alert: {} sentiment shock on {} opened {} (z {:.1}, {} articles; strongest z {:.1}).",
+        "Alert: {} sentiment shock on {} opened {} (evidence {:.1} nats, {} articles; strongest {:.1}).",
         shock.direction,
         shock.subject,
         shock.opened_at.format("%a %Y-%m-%d %H:%M UTC"),
-        shock.opening_z,
+        shock.opening_evidence.abs(),
         shock.opening_articles,
-        shock.peak_z
+        shock.peak_evidence.abs()
     )?;
     let lead = facts.us_open - shock.opened_at;
     writeln!(

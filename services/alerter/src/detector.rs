@@ -1,15 +1,27 @@
-//! Shock detection for one subject at one resolution.
+//! Shock detection for one subject at one speed, sequential in event time (the maths: `docs/detection.md`).
 //!
-//! At each new article at time t, the window W = (t - window, t] holds n articles with mean score m. The
-//! baseline is the `baseline` span before the window: its article count per window-length slot (empty slots
-//! included) has mean μ_n and standard deviation σ_n; its article scores have mean μ_s and deviation σ_s.
-//! - buzz z = (n - μ_n) / σ_n
-//! - sentiment z = (m - μ_s) / (σ_s / sqrt(n))
+//! Each article about the subject carries a score s in [-1, 1] and a relevance w in (0, 1] (how strongly it is
+//! about the subject). The subject's baseline (the `baseline` span before the evidence span, see
+//! [`baseline`]) gives a weighted rate λ, a score mean μ and deviation σ shrunk towards a prior while the
+//! subject has few articles.
+//! - Sentiment evidence, per direction d: `S_d = max(0, decay(S_d) + w (d δ z - δ²/2))` at every article, with
+//!   z = (s - μ) / σ and δ the shift tested (in baseline deviations); S decays with `half_life` between
+//!   articles. It is the log-likelihood ratio of "shifted" against "as usual", so one strongly negative
+//!   article adds ~1.5 nats at δ = 1, and many mildly negative ones add up too.
+//! - Buzz evidence B: -ln P(N >= n) for the weighted count n of the last two half-lives under the baseline
+//!   rate (negative binomial when the baseline's daily counts are over-dispersed).
+//! - One decision: the evidence E_d = S_d + min(B, S_d, 3) (buzz can double the sentiment evidence, never make
+//!   it: a neutral burst is not a shock; and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
+//!   the false-alarm budget), so a subject with fifty articles a day needs more evidence than one with one a
+//!   day for the same budget of false alarms per month; and the articles of the run, together, lean in the
+//!   direction by at least half the shift (a day of both good and bad news moves both CUSUMs, not the mean).
 //!
-//! A shock opens when n ≥ `min_articles`, buzz z ≥ `z_buzz` and |sentiment z| ≥ `z_sentiment` (its sign is
-//! the direction), after `warmup` of history and outside the `cooldown` that follows a resolved shock of the
-//! same direction. It resolves when |sentiment z| falls below `z_resolve` or the window's count falls back to
-//! the baseline's. σ floors keep a quiet baseline from making every article look like a shock.
+//! A shock opens at the article that makes E_d reach h (after `warmup`, outside the `cooldown` that follows a
+//! resolved shock of the same direction), is updated when E_d passes its peak by another nat, and resolves when
+//! S_d has decayed (or been argued down by calmer articles) below a quarter of h.
+
+mod baseline;
+mod evidence;
 
 use std::collections::VecDeque;
 
@@ -19,52 +31,74 @@ use shockwave_schemas::{
 };
 use uuid::Uuid;
 
-/// Tuning of one detector (per topic, per resolution).
+use baseline::{Baseline, Point};
+pub use baseline::{Estimate, Prior};
+
+/// Tuning of one detector (per subject, per speed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectorConfig {
-    pub window: Duration,
+    /// How fast evidence fades without news (and the span the buzz count looks back: two half-lives).
+    pub half_life: Duration,
+    /// The span of history the baseline is estimated from.
     pub baseline: Duration,
-    pub min_articles: usize,
+    /// History needed before a shock may open.
     pub warmup: Duration,
     pub cooldown: Duration,
-    pub z_buzz: f64,
-    pub z_sentiment: f64,
-    pub z_resolve: f64,
-    /// Floors for the baseline deviations of the count per slot and of article scores.
-    pub min_count_sd: f64,
-    pub min_score_sd: f64,
+    /// False alarms per subject per month this detector may raise on ordinary news.
+    pub false_alarms_per_month: f64,
+    /// Added to the threshold (nats); `docs/detection.md` gives how it was set.
+    pub threshold_offset: f64,
+    /// The sentiment shift tested, in baseline deviations.
+    pub shift: f64,
+    pub prior: Prior,
+    /// Floor of the baseline score deviation.
+    pub min_sd: f64,
     /// Articles named as evidence.
     pub evidence: usize,
 }
 
 impl DetectorConfig {
-    /// Daily resolution: a 24-hour window against the 14 days before it.
+    /// The slow detector: evidence fades over a day; for shocks that build over hours to days.
     pub fn daily() -> Self {
         DetectorConfig {
-            window: Duration::hours(24),
-            baseline: Duration::days(14),
-            min_articles: 5,
+            half_life: Duration::hours(24),
+            baseline: Duration::days(28),
             warmup: Duration::days(7),
             cooldown: Duration::hours(24),
-            z_buzz: 3.0,
-            z_sentiment: 3.0,
-            z_resolve: 1.0,
-            min_count_sd: 1.0,
-            min_score_sd: 0.2,
+            false_alarms_per_month: 0.5,
+            threshold_offset: 1.5,
+            shift: 1.0,
+            prior: Prior {
+                articles: 10.0,
+                mean: 0.0,
+                sd: 0.45,
+                rate_per_day: 0.5,
+            },
+            min_sd: 0.15,
             evidence: 5,
         }
     }
 
-    /// Hourly resolution: a 3-hour window against the 3 days before it.
+    /// The fast detector: evidence fades over three hours; for bursts.
     pub fn hourly() -> Self {
         DetectorConfig {
-            window: Duration::hours(3),
-            baseline: Duration::days(3),
-            min_articles: 4,
-            warmup: Duration::days(3),
+            half_life: Duration::hours(3),
             cooldown: Duration::hours(6),
             ..Self::daily()
         }
+    }
+
+    fn half_life_hours(&self) -> f64 {
+        self.half_life.num_seconds().max(60) as f64 / 3600.0
+    }
+
+    /// The evidence needed at a baseline rate (weighted articles per hour).
+    pub fn threshold(&self, rate_per_hour: f64) -> f64 {
+        let per_month = (rate_per_hour * 24.0 * 30.0).max(1.0);
+        self.threshold_offset
+            + (per_month / self.false_alarms_per_month.max(1e-6))
+                .ln()
+                .max(0.0)
     }
 }
 
@@ -73,19 +107,24 @@ impl DetectorConfig {
 pub struct Observation {
     pub at: DateTime<Utc>,
     pub score: f64,
+    /// How strongly the article is about the subject, in (0, 1]: topic confidence, 1 for a named ticker.
+    pub weight: f64,
     pub article_id: Uuid,
     pub title: String,
 }
 
-/// The statistics of the window at one instant.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WindowStats {
-    pub count: usize,
-    pub mean: f64,
-    pub buzz_z: f64,
-    pub sentiment_z: f64,
-    pub baseline_mean: f64,
-    pub baseline_sd: f64,
+/// The evidence of one direction, with the articles it rests on.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    s: f64,
+    at: Option<DateTime<Utc>>,
+    /// When this run of evidence began (its first supporting article).
+    start: Option<DateTime<Utc>>,
+    articles: u32,
+    sum_w: f64,
+    sum_ws: f64,
+    /// The most extreme supporting articles, most extreme first.
+    top: Vec<Observation>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,20 +144,30 @@ pub struct Detector {
     pub basket: Vec<String>,
     pub resolution: &'static str,
     config: DetectorConfig,
-    history: VecDeque<Observation>,
+    baseline: Baseline,
+    /// Articles of the last two half-lives (the buzz count and what has not entered the baseline yet).
+    recent: VecDeque<Observation>,
+    negative: Run,
+    positive: Run,
     first_seen: Option<DateTime<Utc>>,
     open: Option<OpenShock>,
     cooldown_until: Option<(Direction, DateTime<Utc>)>,
 }
 
-fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, usize) {
-    let n = values.clone().count();
-    if n == 0 {
-        return (0.0, 0.0, 0);
+/// The most buzz adds to the evidence (nats): it decides for sparse subjects, where a few extra articles are
+/// the news; on busy ones, where ordinary hours already vary by more than a Poisson count does, it cannot carry
+/// an alert that the sentiment alone is far from.
+const MAX_BUZZ: f64 = 3.0;
+
+/// Sentiment evidence below this (nats) is treated as none when a new article arrives: the run of evidence
+/// (its start, article count and top articles) restarts there.
+const NEGLIGIBLE: f64 = 0.25;
+
+fn sign(direction: Direction) -> f64 {
+    match direction {
+        Direction::Negative => -1.0,
+        Direction::Positive => 1.0,
     }
-    let mean = values.clone().sum::<f64>() / n as f64;
-    let var = values.map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
-    (mean, var.sqrt(), n)
 }
 
 impl Detector {
@@ -134,77 +183,107 @@ impl Detector {
             subject: subject.into(),
             basket,
             resolution,
+            baseline: Baseline::new(config.baseline, config.prior, config.min_sd),
             config,
-            history: VecDeque::new(),
+            recent: VecDeque::new(),
+            negative: Run::default(),
+            positive: Run::default(),
             first_seen: None,
             open: None,
             cooldown_until: None,
         }
     }
 
-    /// The window's statistics at `now` against the baseline before it.
-    pub fn stats(&self, now: DateTime<Utc>) -> WindowStats {
-        let c = &self.config;
-        let window_start = now - c.window;
-        let baseline_start = window_start - c.baseline;
-        let in_window = self
-            .history
-            .iter()
-            .filter(|o| o.at > window_start && o.at <= now);
-        let (mean, _, count) = mean_sd(in_window.map(|o| o.score));
-        let baseline: Vec<&Observation> = self
-            .history
-            .iter()
-            .filter(|o| o.at > baseline_start && o.at <= window_start)
-            .collect();
-        let slots = (c.baseline.num_seconds() / c.window.num_seconds()).max(1) as usize;
-        let mut per_slot = vec![0.0; slots];
-        for o in &baseline {
-            let slot = ((o.at - baseline_start).num_seconds() * slots as i64
-                / c.baseline.num_seconds())
-            .clamp(0, slots as i64 - 1);
-            per_slot[slot as usize] += 1.0;
-        }
-        let (count_mean, count_sd, _) = mean_sd(per_slot.iter().copied());
-        let (score_mean, score_sd, scored) = mean_sd(baseline.iter().map(|o| o.score));
-        let score_mean = if scored == 0 { 0.0 } else { score_mean };
-        let score_sd = score_sd.max(c.min_score_sd);
-        let buzz_z = (count as f64 - count_mean) / count_sd.max(c.min_count_sd);
-        let sentiment_z = if count == 0 {
-            0.0
-        } else {
-            (mean - score_mean) / (score_sd / (count as f64).sqrt())
-        };
-        WindowStats {
-            count,
-            mean,
-            buzz_z,
-            sentiment_z,
-            baseline_mean: score_mean,
-            baseline_sd: score_sd,
+    fn span(&self) -> Duration {
+        self.config.half_life * 2
+    }
+
+    fn run(&self, direction: Direction) -> &Run {
+        match direction {
+            Direction::Negative => &self.negative,
+            Direction::Positive => &self.positive,
         }
     }
 
-    fn evidence(&self, now: DateTime<Utc>, direction: Direction) -> Vec<Evidence> {
-        let start = now - self.config.window;
-        let mut in_window: Vec<&Observation> = self
-            .history
-            .iter()
-            .filter(|o| o.at > start && o.at <= now)
-            .collect();
-        in_window.sort_by(|a, b| match direction {
-            Direction::Negative => a.score.total_cmp(&b.score),
-            Direction::Positive => b.score.total_cmp(&a.score),
-        });
-        in_window
-            .into_iter()
-            .take(self.config.evidence)
-            .map(|o| Evidence {
-                article_event_id: o.article_id,
-                title: o.title.clone(),
+    fn run_mut(&mut self, direction: Direction) -> &mut Run {
+        match direction {
+            Direction::Negative => &mut self.negative,
+            Direction::Positive => &mut self.positive,
+        }
+    }
+
+    /// Moves articles older than the evidence span into the baseline and expires the baseline's oldest.
+    fn roll(&mut self, now: DateTime<Utc>) {
+        let edge = now - self.span();
+        while self.recent.front().is_some_and(|o| o.at <= edge) {
+            let o = self.recent.pop_front().expect("a front article");
+            self.baseline.add(Point {
+                at: o.at,
+                weight: o.weight,
                 score: o.score,
-            })
-            .collect()
+            });
+        }
+        self.baseline.expire(edge);
+    }
+
+    /// The baseline estimates now.
+    pub fn estimate(&self, now: DateTime<Utc>) -> Estimate {
+        self.baseline.estimate(now - self.span())
+    }
+
+    /// Sentiment evidence of `direction` at `now` (decayed since its last article).
+    fn sentiment(&self, direction: Direction, now: DateTime<Utc>) -> f64 {
+        let run = self.run(direction);
+        run.at.map_or(0.0, |at| {
+            evidence::decayed(
+                run.s,
+                (now - at).num_seconds() as f64 / 3600.0,
+                self.config.half_life_hours(),
+            )
+        })
+    }
+
+    /// Buzz evidence at `now`: the recent weighted count against the baseline rate.
+    fn buzz(&self, estimate: &Estimate) -> f64 {
+        let count: f64 = self.recent.iter().map(|o| o.weight).sum();
+        let hours = self.span().num_seconds() as f64 / 3600.0;
+        evidence::buzz_nats(count, estimate.rate_per_hour * hours, estimate.dispersion)
+    }
+
+    fn record(&mut self, observation: &Observation, estimate: &Estimate) {
+        let z = (observation.score - estimate.mean) / estimate.sd;
+        let (shift, keep) = (self.config.shift, self.config.evidence);
+        for direction in [Direction::Negative, Direction::Positive] {
+            let now = observation.at;
+            let before = self.sentiment(direction, now);
+            let llr = evidence::sentiment_llr(z, sign(direction), shift, observation.weight);
+            let s = (before + llr).max(0.0);
+            let run = self.run_mut(direction);
+            if s <= 1e-9 {
+                *run = Run::default();
+                continue;
+            }
+            // Evidence too faint to matter does not tie a new run to old articles.
+            if before < NEGLIGIBLE {
+                *run = Run {
+                    start: Some(now),
+                    ..Run::default()
+                };
+            }
+            run.s = s;
+            run.at = Some(now);
+            run.articles += 1;
+            run.sum_w += observation.weight;
+            run.sum_ws += observation.weight * observation.score;
+            if llr > 0.0 {
+                run.top.push(observation.clone());
+                run.top.sort_by(|a, b| match direction {
+                    Direction::Negative => a.score.total_cmp(&b.score),
+                    Direction::Positive => b.score.total_cmp(&a.score),
+                });
+                run.top.truncate(keep);
+            }
+        }
     }
 
     fn event(
@@ -212,39 +291,80 @@ impl Detector {
         shock: &OpenShock,
         status: ShockStatus,
         now: DateTime<Utc>,
-        stats: WindowStats,
+        evidence: f64,
     ) -> SentimentShockDetected {
+        let run = self.run(shock.direction);
+        let estimate = self.estimate(now);
         SentimentShockDetected {
             shock_id: shock.id,
             status,
             subject_kind: self.subject_kind,
             subject: self.subject.clone(),
             direction: shock.direction,
-            statistic: format!("window_z_{}", self.resolution),
-            magnitude: stats.sentiment_z,
+            statistic: format!("cusum_{}", self.resolution),
+            magnitude: sign(shock.direction) * evidence,
             window_start: shock.opened_window_start,
             window_end: now,
-            baseline_mean: stats.baseline_mean,
-            baseline_std: stats.baseline_sd,
-            observed_mean: stats.mean,
-            article_count: stats.count as u32,
-            evidence: self.evidence(now, shock.direction),
+            baseline_mean: estimate.mean,
+            baseline_std: estimate.sd,
+            observed_mean: if run.sum_w > 0.0 {
+                run.sum_ws / run.sum_w
+            } else {
+                estimate.mean
+            },
+            article_count: run.articles,
+            evidence: run
+                .top
+                .iter()
+                .map(|o| Evidence {
+                    article_event_id: o.article_id,
+                    title: o.title.clone(),
+                    score: o.score,
+                })
+                .collect(),
             basket: self.basket.clone(),
         }
     }
 
-    /// The window of this detector (an article leaves it `window` after its time).
-    pub fn window(&self) -> Duration {
-        self.config.window
+    /// The evidence E_d at `now`: sentiment plus buzz, buzz counting at most as much as sentiment and at most
+    /// [`MAX_BUZZ`].
+    fn evidence(&self, direction: Direction, now: DateTime<Utc>, estimate: &Estimate) -> f64 {
+        let s = self.sentiment(direction, now);
+        s + self.buzz(estimate).min(s).min(MAX_BUZZ)
     }
 
-    /// The first instant after `after` when an article in the history leaves the window.
+    /// Whether the articles of the current run, taken together, lean in `direction` by at least half the
+    /// tested shift: a day of both unusually good and unusually bad news (an earnings day) moves both CUSUMs
+    /// but is no shift of the mean.
+    fn run_leans(&self, direction: Direction, estimate: &Estimate) -> bool {
+        let run = self.run(direction);
+        run.sum_w > 0.0
+            && sign(direction) * (run.sum_ws / run.sum_w - estimate.mean) / estimate.sd
+                >= self.config.shift / 2.0
+    }
+
+    /// The half-life of this detector's evidence.
+    pub fn window(&self) -> Duration {
+        self.config.half_life
+    }
+
+    /// The first instant after `after` when an open shock's evidence will have decayed enough to resolve.
     pub fn next_expiry_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let window = self.config.window;
-        self.history
-            .iter()
-            .map(|o| o.at + window)
-            .find(|expiry| *expiry > after)
+        let open = self.open.as_ref()?;
+        let run = self.run(open.direction);
+        let at = run.at?;
+        let to = self.resolve_below(&self.estimate(after));
+        let hours = evidence::hours_until(run.s, to, self.config.half_life_hours());
+        let when = at + Duration::seconds((hours * 3600.0).ceil() as i64 + 1);
+        Some(if when > after {
+            when
+        } else {
+            after + Duration::seconds(1)
+        })
+    }
+
+    fn resolve_below(&self, estimate: &Estimate) -> f64 {
+        self.config.threshold(estimate.rate_per_hour) / 4.0
     }
 
     /// Whether a shock is open.
@@ -269,27 +389,20 @@ impl Detector {
         });
     }
 
-    fn forget_before(&mut self, now: DateTime<Utc>) {
-        let horizon = now - self.config.window - self.config.baseline;
-        while self.history.front().is_some_and(|o| o.at <= horizon) {
-            self.history.pop_front();
-        }
-    }
-
-    /// An open shock at `now`: resolved when calmer, updated on a new peak.
+    /// An open shock at `now`: resolved when its sentiment evidence has faded, updated on a new peak.
     fn follow(&mut self, open: OpenShock, now: DateTime<Utc>) -> Vec<SentimentShockDetected> {
-        let stats = self.stats(now);
-        let c = &self.config;
-        let calmer = stats.sentiment_z.abs() < c.z_resolve || stats.buzz_z < c.z_resolve;
-        if calmer {
-            let resolved = self.event(&open, ShockStatus::Resolved, now, stats);
-            self.cooldown_until = Some((open.direction, now + c.cooldown));
+        let estimate = self.estimate(now);
+        let s = self.sentiment(open.direction, now);
+        let evidence = self.evidence(open.direction, now, &estimate);
+        if s < self.resolve_below(&estimate) {
+            let resolved = self.event(&open, ShockStatus::Resolved, now, evidence);
+            self.cooldown_until = Some((open.direction, now + self.config.cooldown));
             self.open = None;
             vec![resolved]
-        } else if stats.sentiment_z.abs() > open.peak {
+        } else if evidence >= open.peak + 1.0 {
             let mut updated = open;
-            updated.peak = stats.sentiment_z.abs();
-            let event = self.event(&updated, ShockStatus::Updated, now, stats);
+            updated.peak = evidence;
+            let event = self.event(&updated, ShockStatus::Updated, now, evidence);
             self.open = Some(updated);
             vec![event]
         } else {
@@ -297,10 +410,10 @@ impl Detector {
         }
     }
 
-    /// Time passes with no new article: at `now` (an instant when an article leaves the window) an open
-    /// shock may resolve. Never opens one: only a new article can.
+    /// Time passes with no new article: at `now` an open shock may resolve. Never opens one: only a new
+    /// article can.
     pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<SentimentShockDetected> {
-        self.forget_before(now);
+        self.roll(now);
         match self.open.clone() {
             Some(open) => self.follow(open, now),
             None => Vec::new(),
@@ -311,36 +424,37 @@ impl Detector {
     pub fn observe(&mut self, observation: Observation) -> Vec<SentimentShockDetected> {
         let now = observation.at;
         self.first_seen.get_or_insert(now);
-        self.history.push_back(observation);
-        self.forget_before(now);
+        self.roll(now);
+        let estimate = self.estimate(now);
+        self.record(&observation, &estimate);
+        self.recent.push_back(observation);
         if let Some(open) = self.open.clone() {
             return self.follow(open, now);
         }
-        let stats = self.stats(now);
-        let c = self.config.clone();
-        let mut out = Vec::new();
-        let warmed = self.first_seen.is_some_and(|first| now - first >= c.warmup);
-        if !warmed
-            || stats.count < c.min_articles
-            || stats.buzz_z < c.z_buzz
-            || stats.sentiment_z.abs() < c.z_sentiment
-        {
-            return out;
+        let warmed = self
+            .first_seen
+            .is_some_and(|first| now - first >= self.config.warmup);
+        if !warmed {
+            return Vec::new();
         }
-        let direction = if stats.sentiment_z < 0.0 {
-            Direction::Negative
-        } else {
-            Direction::Positive
+        let threshold = self.config.threshold(estimate.rate_per_hour);
+        let Some((direction, evidence)) = [Direction::Negative, Direction::Positive]
+            .into_iter()
+            .filter(|d| self.run_leans(*d, &estimate))
+            .map(|d| (d, self.evidence(d, now, &estimate)))
+            .filter(|(_, e)| *e >= threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return Vec::new();
         };
         if self
             .cooldown_until
             .is_some_and(|(d, until)| d == direction && now < until)
         {
-            return out;
+            return Vec::new();
         }
-        let window_start = now - c.window;
-        // The id depends on the subject, direction, resolution and the article that opened it: replaying the
-        // same history opens the same shock.
+        // The id depends on the subject, direction, speed and the article that opened it: replaying the same
+        // history opens the same shock.
         let kind = match self.subject_kind {
             SubjectKind::Topic => "topic",
             SubjectKind::Ticker => "ticker",
@@ -360,12 +474,12 @@ impl Detector {
         let shock = OpenShock {
             id,
             direction,
-            opened_window_start: window_start,
-            peak: stats.sentiment_z.abs(),
+            opened_window_start: self.run(direction).start.unwrap_or(now),
+            peak: evidence,
         };
-        out.push(self.event(&shock, ShockStatus::Open, now, stats));
+        let opened = self.event(&shock, ShockStatus::Open, now, evidence);
         self.open = Some(shock);
-        out
+        vec![opened]
     }
 }
 

@@ -169,7 +169,7 @@ impl AlertHandler {
             store::mark_published(&self.pool, &ids).await?;
             for event in &pending {
                 if let Payload::SentimentShockDetected(s) = &event.payload {
-                    tracing::info!(shock_id = %s.shock_id, status = ?s.status, subject = %s.subject, direction = ?s.direction, at = %s.window_end, z = s.magnitude, articles = s.article_count, "shock");
+                    tracing::info!(shock_id = %s.shock_id, status = ?s.status, subject = %s.subject, direction = ?s.direction, at = %s.window_end, evidence = s.magnitude, articles = s.article_count, "shock");
                     let status = match s.status {
                         ShockStatus::Open => "open",
                         ShockStatus::Updated => "updated",

@@ -98,22 +98,28 @@ fn kind_name(kind: SubjectKind) -> &'static str {
     }
 }
 
-/// Active-model scores with their subjects, in (time, article) order: confident topics, and tickers the
-/// article names itself (not those it only reaches through a topic's basket: the topic's shock carries the
-/// basket, and one story should not raise an alert per basket member).
+/// A row of [`observations`]: subject kind and name, time, score, relevance, article id and title.
+type SubjectRow = (String, String, DateTime<Utc>, f64, f64, Uuid, String);
+
+/// Active-model scores with their subjects, in (time, article) order, each with its relevance: topics the model
+/// reports (confidence at least 0.3), weighted by that confidence, and tickers the article names itself,
+/// weighted 1 (not those it only reaches through a topic's basket: the topic's shock carries the basket, and
+/// one story should not raise an alert per basket member).
 pub async fn observations(pool: &PgPool, selection: Selection<'_>) -> anyhow::Result<Vec<Scored>> {
     let (articles, kind, subject) = match selection {
         Selection::All => (None, None, None),
         Selection::Articles(ids) => (Some(ids), None, None),
         Selection::Subject(kind, subject) => (None, Some(kind_name(kind)), Some(subject)),
     };
-    let rows: Vec<(String, String, DateTime<Utc>, f64, Uuid, String)> = sqlx::query_as(
-        "SELECT s.subject_kind, s.subject, a.published_at, sc.score, s.article_id, a.title \
+    let rows: Vec<SubjectRow> = sqlx::query_as(
+        "SELECT s.subject_kind, s.subject, a.published_at, sc.score, \
+                CASE WHEN s.subject_kind = 'topic' THEN LEAST(GREATEST(s.weight, 0), 1) ELSE 1 END, \
+                s.article_id, a.title \
          FROM article_subjects s \
          JOIN active_model am ON am.model_version = s.model_version \
          JOIN article_scores sc ON sc.article_id = s.article_id AND sc.model_version = s.model_version \
          JOIN articles a ON a.article_id = s.article_id \
-         WHERE ((s.subject_kind = 'topic' AND s.weight >= 0.5) \
+         WHERE ((s.subject_kind = 'topic' AND s.weight >= 0.3) \
                 OR (s.subject_kind = 'ticker' AND s.reason NOT LIKE 'basket:%')) \
            AND ($1::uuid[] IS NULL OR s.article_id = ANY($1)) \
            AND ($2::text IS NULL OR (s.subject_kind = $2 AND s.subject = $3)) \
@@ -127,20 +133,23 @@ pub async fn observations(pool: &PgPool, selection: Selection<'_>) -> anyhow::Re
     .context("reading scored articles")?;
     Ok(rows
         .into_iter()
-        .map(|(kind, subject, at, score, article_id, title)| Scored {
-            subject_kind: if kind == "topic" {
-                SubjectKind::Topic
-            } else {
-                SubjectKind::Ticker
+        .map(
+            |(kind, subject, at, score, weight, article_id, title)| Scored {
+                subject_kind: if kind == "topic" {
+                    SubjectKind::Topic
+                } else {
+                    SubjectKind::Ticker
+                },
+                subject,
+                observation: Observation {
+                    at,
+                    score,
+                    weight,
+                    article_id,
+                    title,
+                },
             },
-            subject,
-            observation: Observation {
-                at,
-                score,
-                article_id,
-                title,
-            },
-        })
+        )
         .collect())
 }
 

@@ -1,6 +1,6 @@
-//! Detector tuning per subject and resolution: the built-in daily and hourly defaults, changed for every
-//! subject or for one topic or ticker by a JSON file (`SHOCKWAVE_ALERTER_TUNING`), for example
-//! `{"daily": {"z_sentiment": 2.5}, "subjects": {"export_controls": {"hourly": {"min_articles": 6}}}}`.
+//! Detector tuning per subject and speed: the built-in daily (slow) and hourly (fast) defaults, changed for
+//! every subject or for one topic or ticker by a JSON file (`SHOCKWAVE_ALERTER_TUNING`), for example
+//! `{"daily": {"false_alarms_per_month": 0.25}, "subjects": {"NVDA": {"hourly": {"shift": 1.5}}}}`.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::detector::DetectorConfig;
 
-/// The two resolutions every subject is watched at.
+/// The two speeds every subject is watched at: evidence fading over a day, and over three hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Resolution {
     Daily,
@@ -38,16 +38,14 @@ impl Resolution {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overrides {
-    pub window_hours: Option<f64>,
+    pub half_life_hours: Option<f64>,
     pub baseline_days: Option<f64>,
-    pub min_articles: Option<usize>,
     pub warmup_days: Option<f64>,
     pub cooldown_hours: Option<f64>,
-    pub z_buzz: Option<f64>,
-    pub z_sentiment: Option<f64>,
-    pub z_resolve: Option<f64>,
-    pub min_count_sd: Option<f64>,
-    pub min_score_sd: Option<f64>,
+    pub false_alarms_per_month: Option<f64>,
+    pub threshold_offset: Option<f64>,
+    pub shift: Option<f64>,
+    pub min_sd: Option<f64>,
     pub evidence: Option<usize>,
 }
 
@@ -64,8 +62,8 @@ fn span(hours: f64) -> Duration {
 
 impl Overrides {
     fn apply(&self, config: &mut DetectorConfig) {
-        if let Some(h) = self.window_hours {
-            config.window = span(h);
+        if let Some(h) = self.half_life_hours {
+            config.half_life = span(h);
         }
         if let Some(d) = self.baseline_days {
             config.baseline = span(d * 24.0);
@@ -77,19 +75,18 @@ impl Overrides {
             config.cooldown = span(h);
         }
         let numbers = [
-            (self.z_buzz, &mut config.z_buzz),
-            (self.z_sentiment, &mut config.z_sentiment),
-            (self.z_resolve, &mut config.z_resolve),
-            (self.min_count_sd, &mut config.min_count_sd),
-            (self.min_score_sd, &mut config.min_score_sd),
+            (
+                self.false_alarms_per_month,
+                &mut config.false_alarms_per_month,
+            ),
+            (self.threshold_offset, &mut config.threshold_offset),
+            (self.shift, &mut config.shift),
+            (self.min_sd, &mut config.min_sd),
         ];
         for (value, field) in numbers {
             if let Some(v) = value {
                 *field = v;
             }
-        }
-        if let Some(n) = self.min_articles {
-            config.min_articles = n;
         }
         if let Some(n) = self.evidence {
             config.evidence = n;
@@ -135,13 +132,19 @@ impl Tuning {
             for resolution in Resolution::ALL {
                 let config = tuning.config(subject, resolution);
                 anyhow::ensure!(
-                    config.window > Duration::zero() && config.baseline >= config.window,
-                    "{subject} {}: the window must be positive and the baseline at least as long",
+                    config.half_life >= Duration::minutes(1)
+                        && config.baseline >= config.half_life * 4,
+                    "{subject} {}: the half-life must be at least a minute and the baseline at least four \
+                     half-lives",
                     resolution.as_str()
                 );
+                let positive = |v: f64| v.is_finite() && v > 0.0;
                 anyhow::ensure!(
-                    config.min_articles > 0 && config.z_resolve < config.z_sentiment,
-                    "{subject} {}: min_articles must be positive and z_resolve below z_sentiment",
+                    positive(config.false_alarms_per_month)
+                        && positive(config.shift)
+                        && positive(config.min_sd)
+                        && config.threshold_offset.is_finite(),
+                    "{subject} {}: false_alarms_per_month, shift and min_sd must be positive numbers",
                     resolution.as_str()
                 );
             }
@@ -171,16 +174,18 @@ mod tests {
     #[test]
     fn subject_settings_override_the_common_ones_which_override_the_defaults() {
         let tuning = Tuning::from_json(
-            r#"{"daily": {"z_sentiment": 2.5, "min_articles": 7},
-                "subjects": {"export_controls": {"daily": {"min_articles": 3}, "hourly": {"window_hours": 6}}}}"#,
+            r#"{"daily": {"false_alarms_per_month": 0.25, "shift": 1.2},
+                "subjects": {"export_controls": {"daily": {"shift": 0.8}, "hourly": {"half_life_hours": 6}}}}"#,
         )
         .unwrap();
         let other = tuning.config("ai_efficiency", Resolution::Daily);
-        assert_eq!((other.z_sentiment, other.min_articles), (2.5, 7));
+        assert_eq!((other.false_alarms_per_month, other.shift), (0.25, 1.2));
         let own = tuning.config("export_controls", Resolution::Daily);
-        assert_eq!((own.z_sentiment, own.min_articles), (2.5, 3));
+        assert_eq!((own.false_alarms_per_month, own.shift), (0.25, 0.8));
         assert_eq!(
-            tuning.config("export_controls", Resolution::Hourly).window,
+            tuning
+                .config("export_controls", Resolution::Hourly)
+                .half_life,
             Duration::hours(6)
         );
         assert_eq!(
@@ -193,21 +198,25 @@ mod tests {
     fn the_example_file_loads() {
         let tuning =
             Tuning::from_json(include_str!("../../../deploy/config/alerter-tuning.json")).unwrap();
-        assert_eq!(tuning.config("NVDA", Resolution::Hourly).min_articles, 6);
+        assert_eq!(tuning.config("NVDA", Resolution::Hourly).shift, 1.5);
         assert_eq!(
             tuning
                 .config("export_controls", Resolution::Daily)
-                .min_articles,
-            4
+                .false_alarms_per_month,
+            1.0
         );
     }
 
     #[test]
     fn nonsense_is_refused_with_the_subject_named() {
-        let error = Tuning::from_json(r#"{"subjects": {"NVDA": {"hourly": {"z_resolve": 9}}}}"#)
+        let error = Tuning::from_json(r#"{"subjects": {"NVDA": {"hourly": {"shift": -1}}}}"#)
             .unwrap_err()
             .to_string();
         assert!(error.contains("NVDA hourly"), "{error}");
         assert!(Tuning::from_json(r#"{"daily": {"z": 1}}"#).is_err());
+        assert!(
+            Tuning::from_json(r#"{"hourly": {"half_life_hours": 1000}}"#).is_err(),
+            "a half-life longer than a quarter of the baseline"
+        );
     }
 }

@@ -1,133 +1,186 @@
-//! The detector on synthetic histories with a planted shock.
+//! The detector on small synthetic histories: a planted shock opens one shock with its evidence, calm news and a
+//! neutral burst open none, a sparse subject needs fewer articles than a busy one, and the shock resolves as its
+//! evidence fades.
 
 use chrono::TimeZone;
 
 use super::*;
 
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, day, hour, 0, 0).unwrap()
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
 }
 
 fn obs(t: DateTime<Utc>, score: f64, n: u128) -> Observation {
     Observation {
         at: t,
         score,
+        weight: 1.0,
         article_id: Uuid::from_u128(n),
         title: format!("article {n}"),
     }
 }
 
-fn detector() -> Detector {
+fn detector(config: DetectorConfig) -> Detector {
     Detector::new(
         SubjectKind::Topic,
         "ai_efficiency",
         vec!["NVDA".into()],
         "daily",
-        DetectorConfig::daily(),
+        config,
     )
 }
 
-/// One mildly positive article a day for 20 days, then a burst of negative ones.
-fn history() -> Vec<Observation> {
-    let mut out: Vec<Observation> = (1..=20)
-        .map(|d| obs(at(d, 12), if d % 2 == 0 { 0.2 } else { 0.0 }, d as u128))
-        .collect();
-    for i in 0..10 {
-        out.push(obs(
-            at(25, 8) + Duration::minutes(30 * i),
-            -0.6,
-            100 + i as u128,
-        ));
-    }
-    out
+/// `per_day` articles a day for `days` days, evenly spread, scores cycling through calm values.
+fn calm(per_day: u32, days: u32) -> Vec<Observation> {
+    let step = Duration::seconds(86_400 / i64::from(per_day));
+    let scores = [0.05, -0.1, 0.0, 0.2, -0.05, 0.1, -0.6, 0.0, 0.7, 0.0];
+    (0..per_day * days)
+        .map(|i| {
+            obs(
+                start() + step * i as i32,
+                scores[i as usize % scores.len()],
+                u128::from(i),
+            )
+        })
+        .collect()
 }
 
-#[test]
-fn a_burst_of_negative_news_opens_one_negative_shock() {
-    let mut d = detector();
-    let events: Vec<_> = history().into_iter().flat_map(|o| d.observe(o)).collect();
-    let opened: Vec<_> = events
+fn feed(d: &mut Detector, observations: Vec<Observation>) -> Vec<SentimentShockDetected> {
+    observations
+        .into_iter()
+        .flat_map(|o| d.observe(o))
+        .collect()
+}
+
+fn opened(events: &[SentimentShockDetected]) -> Vec<&SentimentShockDetected> {
+    events
         .iter()
         .filter(|e| e.status == ShockStatus::Open)
+        .collect()
+}
+
+#[test]
+fn three_strongly_negative_articles_on_a_one_a_day_subject_open_a_negative_shock_with_them_as_evidence()
+ {
+    let mut d = detector(DetectorConfig::daily());
+    assert!(opened(&feed(&mut d, calm(1, 28))).is_empty());
+    let first = start() + Duration::days(28) + Duration::hours(2);
+    let burst: Vec<Observation> = (0..3)
+        .map(|i| obs(first + Duration::hours(3 * i), -0.85, 1000 + i as u128))
         .collect();
-    assert_eq!(opened.len(), 1, "{events:?}");
-    let shock = opened[0];
+    let events = feed(&mut d, burst);
+    let open = opened(&events);
+    assert_eq!(open.len(), 1, "{events:#?}");
+    let shock = open[0];
     assert_eq!(shock.direction, Direction::Negative);
-    assert!(shock.article_count >= 5);
-    assert!(shock.magnitude <= -3.0);
-    assert_eq!(shock.evidence.len(), 5);
-    assert!(shock.evidence.iter().all(|e| e.score < 0.0));
+    assert!(shock.window_end - first <= Duration::hours(12));
+    assert!(shock.magnitude < 0.0 && shock.statistic == "cusum_daily");
     assert!(
-        events
-            .iter()
-            .filter(|e| e.status != ShockStatus::Open)
-            .all(|e| e.shock_id == shock.shock_id),
-        "updates keep the id"
+        shock.evidence.iter().all(|e| e.score < 0.0),
+        "{:?}",
+        shock.evidence
     );
+    assert!(
+        shock.evidence[..3].iter().all(|e| e.score < -0.8),
+        "{:?}",
+        shock.evidence
+    );
+    assert!(shock.window_start >= first - Duration::days(1));
 }
 
 #[test]
-fn replaying_the_same_history_raises_the_same_shock_id() {
-    let run = || {
-        let mut d = detector();
-        history()
-            .into_iter()
-            .flat_map(|o| d.observe(o))
-            .map(|e| (e.shock_id, e.status))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(run(), run());
+fn a_busy_subject_needs_more_than_three_bad_articles_for_the_same_false_alarm_budget() {
+    let mut d = detector(DetectorConfig::daily());
+    feed(&mut d, calm(50, 28));
+    let first = start() + Duration::days(28) + Duration::minutes(7);
+    let three: Vec<Observation> = (0..3)
+        .map(|i| obs(first + Duration::minutes(20 * i), -0.85, 10_000 + i as u128))
+        .collect();
+    assert!(opened(&feed(&mut d, three)).is_empty());
+    let twenty: Vec<Observation> = (3..23)
+        .map(|i| obs(first + Duration::minutes(20 * i), -0.85, 10_000 + i as u128))
+        .collect();
+    assert_eq!(opened(&feed(&mut d, twenty)).len(), 1);
 }
 
 #[test]
-fn a_quiet_history_raises_nothing() {
-    let mut d = detector();
-    let quiet: Vec<_> = (1..=28)
-        .flat_map(|day| {
-            d.observe(obs(
-                at(day.min(31), 12),
-                0.1 * ((day % 3) as f64 - 1.0),
-                day as u128,
-            ))
+fn a_burst_of_neutral_news_is_not_a_shock() {
+    let mut d = detector(DetectorConfig::hourly());
+    feed(&mut d, calm(2, 28));
+    let at = start() + Duration::days(28);
+    let burst: Vec<Observation> = (0..40)
+        .map(|i| {
+            obs(
+                at + Duration::minutes(5 * i),
+                if i % 2 == 0 { 0.05 } else { -0.05 },
+                500 + i as u128,
+            )
         })
         .collect();
-    assert!(quiet.is_empty(), "{quiet:?}");
+    assert!(opened(&feed(&mut d, burst)).is_empty());
 }
 
 #[test]
-fn too_few_articles_or_no_warmup_raise_nothing() {
-    let mut d = detector();
-    let burst: Vec<_> = (0..10)
-        .flat_map(|i| d.observe(obs(at(2, 8) + Duration::minutes(i), -0.9, i as u128)))
+fn nothing_opens_before_the_warmup_and_low_relevance_counts_less() {
+    let mut d = detector(DetectorConfig::daily());
+    let early: Vec<Observation> = (0..10)
+        .map(|i| obs(start() + Duration::hours(i), -0.9, i as u128))
         .collect();
-    assert!(burst.is_empty(), "no warm-up yet: {burst:?}");
-    let mut d = detector();
-    let mut events = Vec::new();
-    for o in history().into_iter().take(20) {
-        events.extend(d.observe(o));
-    }
-    for i in 0..4 {
-        events.extend(d.observe(obs(at(25, 8) + Duration::minutes(i), -0.9, 500 + i as u128)));
-    }
     assert!(
-        events.is_empty(),
-        "four articles are below the minimum: {events:?}"
+        opened(&feed(&mut d, early)).is_empty(),
+        "inside the warm-up"
+    );
+
+    let faint = |weight: f64| {
+        let mut d = detector(DetectorConfig::daily());
+        feed(&mut d, calm(1, 28));
+        let first = start() + Duration::days(28) + Duration::hours(2);
+        let burst = (0..3).map(|i| Observation {
+            weight,
+            ..obs(first + Duration::hours(3 * i), -0.85, 2000 + i as u128)
+        });
+        opened(&feed(&mut d, burst.collect())).len()
+    };
+    assert_eq!(faint(1.0), 1);
+    assert_eq!(
+        faint(0.3),
+        0,
+        "articles barely about the subject are weak evidence"
     );
 }
 
 #[test]
-fn the_shock_resolves_when_the_window_calms_and_a_cooldown_follows() {
-    let mut d = detector();
-    let mut events: Vec<_> = history().into_iter().flat_map(|o| d.observe(o)).collect();
-    // Two days later, ordinary news again.
-    for (i, day) in (27..=29).enumerate() {
-        events.extend(d.observe(obs(at(day, 12), 0.1, 900 + i as u128)));
-    }
-    let statuses: Vec<_> = events.iter().map(|e| e.status).collect();
-    assert_eq!(statuses.first(), Some(&ShockStatus::Open));
-    assert!(statuses.contains(&ShockStatus::Resolved), "{statuses:?}");
-    assert_eq!(
-        statuses.iter().filter(|s| **s == ShockStatus::Open).count(),
-        1
+fn an_open_shock_resolves_when_its_evidence_fades_and_the_time_is_announced() {
+    let mut d = detector(DetectorConfig::hourly());
+    feed(&mut d, calm(4, 28));
+    let first = start() + Duration::days(28) + Duration::minutes(3);
+    let burst: Vec<Observation> = (0..8)
+        .map(|i| obs(first + Duration::minutes(10 * i), -0.9, 3000 + i as u128))
+        .collect();
+    assert_eq!(opened(&feed(&mut d, burst)).len(), 1);
+    assert!(d.is_open());
+    let when = d.next_expiry_after(first + Duration::hours(1)).unwrap();
+    assert!(
+        when > first + Duration::hours(1) && when < first + Duration::days(2),
+        "{when}"
     );
+    let resolved = d.advance(when);
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert_eq!(resolved[0].status, ShockStatus::Resolved);
+    assert!(!d.is_open());
+}
+
+#[test]
+fn the_same_history_raises_the_same_shocks_with_the_same_ids() {
+    let history = || {
+        let mut h = calm(3, 28);
+        let first = start() + Duration::days(28);
+        h.extend((0..6).map(|i| obs(first + Duration::minutes(30 * i), -0.8, 900 + i as u128)));
+        h
+    };
+    let mut a = detector(DetectorConfig::daily());
+    let mut b = detector(DetectorConfig::daily());
+    let (ea, eb) = (feed(&mut a, history()), feed(&mut b, history()));
+    assert!(!ea.is_empty());
+    assert_eq!(ea, eb);
 }

@@ -16,6 +16,7 @@ fn scored(subject: &str, t: DateTime<Utc>, score: f64, n: u128) -> Scored {
         observation: Observation {
             at: t,
             score,
+            weight: 1.0,
             article_id: Uuid::from_u128(n),
             title: format!("article {n}"),
         },
