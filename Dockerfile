@@ -24,7 +24,7 @@ COPY models/sentiment/ /opt/shockwave/models/sentiment/
 COPY deploy/config/ /opt/shockwave/config/
 WORKDIR /opt/shockwave
 ENV ORT_DYLIB_PATH=/opt/shockwave/tools/onnxruntime-1.32.0/libonnxruntime.so.1.32.0 \
-    SHOCKWAVE_MODEL_DIR=/opt/shockwave/models/sentiment/v1 \
+    SHOCKWAVE_MODEL_DIR=/opt/shockwave/models/sentiment/v2 \
     SHOCKWAVE_MODEL_CARDS=/opt/shockwave/models/sentiment \
     SHOCKWAVE_LOG_FORMAT=json
 USER shockwave

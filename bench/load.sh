@@ -45,7 +45,7 @@ wait_ready() { # url
 }
 service projector projector 19211
 wait_ready http://127.0.0.1:19211/readyz  # it creates the topics; the others start on them
-service scorer-1 scorer 19212 SHOCKWAVE_MODEL_DIR=models/sentiment/v1
+service scorer-1 scorer 19212
 service api api 19213 SHOCKWAVE_API_ADDR="127.0.0.1:$api_port"
 wait_ready http://127.0.0.1:19212/readyz
 wait_ready "$BENCH_API_URL/readyz"
@@ -69,7 +69,7 @@ run_round() { # label
 run_round "one scorer" 1
 for name in projector scorer_1 api; do pid="pid_$name"; peak_rss "$name" "${!pid}"; done
 
-service scorer-2 scorer 19214 SHOCKWAVE_MODEL_DIR=models/sentiment/v1
+service scorer-2 scorer 19214
 wait_ready http://127.0.0.1:19214/readyz
 # A short warm-up step (not reported) lets the group rebalance onto both scorers before the measured round.
 BENCH_SECONDS=20 target/release/loadgen capacity 10 >/dev/null

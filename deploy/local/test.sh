@@ -36,5 +36,9 @@ psql "$server/postgres" -Atqc "select datname from pg_database where datname lik
   | while read -r db; do psql "$server/postgres" -qc "drop database if exists \"$db\"" >/dev/null; done
 
 need_nextest
+# End-to-end tests start every service binary (the operator CLI included), and cargo builds a package's
+# binaries only for that package's own tests: build them all first.
+echo "[test] cargo build --workspace --bins"
+cargo build --workspace --bins --quiet
 echo "[test] cargo nextest run --workspace"
 cargo nextest run --workspace --no-fail-fast "$@"

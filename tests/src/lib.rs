@@ -245,7 +245,7 @@ pub async fn start_scorer_with(database_url: &str, extra: &[(&str, String)]) -> 
     shockwave_kit::telemetry::init("e2e-test", LogFormat::Text);
     let group = unique("scorer");
     let model_dir = repo_root()
-        .join("models/sentiment/v1")
+        .join("models/sentiment/v2")
         .display()
         .to_string();
     let mut all = vec![

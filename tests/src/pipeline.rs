@@ -53,7 +53,7 @@ pub fn scorer(
     env.push((
         "SHOCKWAVE_MODEL_DIR",
         crate::repo_root()
-            .join("models/sentiment/v1")
+            .join("models/sentiment/v2")
             .display()
             .to_string(),
     ));

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::webhook_sink::free_addr;
 
-/// The newest modification time of the Rust and SQL sources under `dir`, outside the folders in `skip`.
+/// The newest modification time of the Rust and SQL sources under `dir` (unit-test modules aside), outside the
+/// folders in `skip`.
 fn newest_source(dir: &std::path::Path, skip: &[PathBuf]) -> std::time::SystemTime {
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
     for entry in std::fs::read_dir(dir).expect("readable folder") {
@@ -17,6 +18,9 @@ fn newest_source(dir: &std::path::Path, skip: &[PathBuf]) -> std::time::SystemTi
             continue;
         } else if path.is_dir() {
             newest_source(&path, skip)
+        } else if path.file_name().is_some_and(|n| n == "tests.rs") {
+            // Unit-test modules (`mod tests;`) are not part of the binary.
+            continue;
         } else if path.extension().is_some_and(|e| e == "rs" || e == "sql") {
             path.metadata().and_then(|m| m.modified()).expect("mtime")
         } else {
@@ -45,10 +49,18 @@ pub fn binary(name: &str) -> PathBuf {
         .find(|(bin, _)| bin == name)
         .unwrap_or_else(|| panic!("no package builds a binary `{name}`"));
     let mut dirs = crate::workspace::source_dirs(package);
-    let skip: Vec<PathBuf> = dirs
+    // Test and bench folders, and the package's other binaries, are not part of this binary.
+    let mut skip: Vec<PathBuf> = dirs
         .iter()
         .flat_map(|dir| [dir.join("tests"), dir.join("benches")])
         .collect();
+    skip.extend(
+        package
+            .targets
+            .iter()
+            .filter(|t| t.is_bin() && t.name != name)
+            .map(|t| PathBuf::from(t.src_path.as_std_path())),
+    );
     dirs.push(crate::repo_root().join("migrations"));
     let sources = dirs
         .iter()

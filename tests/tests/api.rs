@@ -179,7 +179,7 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         sunday["article_count"].as_i64().unwrap() >= 5 && sunday["buzz"].as_f64().unwrap() > 2.0,
         "{sunday}"
     );
-    assert_eq!(sentiment["model_version"], "1");
+    assert_eq!(sentiment["model_version"], "2");
     let hours = api
         .ok("/v1/sentiment?ticker=NVDA&bucket=hour&from=2025-01-26&to=2025-01-28")
         .await;
@@ -246,15 +246,23 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     let article_id = first["items"][0]["id"].as_str().unwrap();
     let article = api.ok(&format!("/v1/articles/{article_id}")).await;
     assert_eq!(article["scores"][0]["active"], true);
-    assert_eq!(article["scores"][0]["model_version"], "1");
+    assert_eq!(article["scores"][0]["model_version"], "2");
     assert!(article["scores"][0]["chunks"].is_array());
     assert!(!article["body"].as_str().unwrap().is_empty());
 
-    // Models: version 1, active, with its card figures.
+    // Models: version 2 (the served one), active, with its card figures from the model folder.
     let models = api.ok("/v1/models").await;
-    assert_eq!(models["models"][0]["model_version"], "1");
+    assert_eq!(models["models"][0]["model_version"], "2");
     assert_eq!(models["models"][0]["active"], true);
-    assert!((models["models"][0]["card"]["accuracy"].as_f64().unwrap() - 0.877).abs() < 0.001);
+    let card: Value = serde_json::from_slice(
+        &std::fs::read(shockwave_tests::repo_root().join("models/sentiment/v2/export_report.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        models["models"][0]["card"]["accuracy"].as_f64(),
+        card["int8"]["twitter_validation"]["accuracy"].as_f64()
+    );
 
     // Bad input: problems that name the parameter; unknown ids are 404.
     api.bad("/v1/prices", "ticker").await;
@@ -359,7 +367,7 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
             "PUT",
             "/v1/admin/active-model",
             Some(TOKEN),
-            json!({"model_version": "1"}),
+            json!({"model_version": "2"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -495,7 +503,7 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
             "PUT",
             "/v1/admin/active-model",
             Some(TOKEN),
-            json!({"model_version": "1"}),
+            json!({"model_version": "2"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -94,10 +94,10 @@ async fn every_article_is_scored_once_with_lineage_and_poison_is_dead_lettered()
     )
     .await;
     let sha =
-        shockwave_scorer::model::model_sha256(&repo_root().join("models/sentiment/v1")).unwrap();
+        shockwave_scorer::model::model_sha256(&repo_root().join("models/sentiment/v2")).unwrap();
     for score in &scores {
         assert_eq!(score["model"]["sha256"], sha.as_str());
-        assert_eq!(score["model"]["name"], "shockwave-sentiment-minilm");
+        assert_eq!(score["model"]["name"], "shockwave-sentiment-e5");
     }
     let by_article = |n: usize| {
         scores

@@ -58,7 +58,8 @@ class SentimentModel(nn.Module):
         self.dropout = nn.Dropout(0.1)
         self.head = nn.Linear(hidden, len(LABELS))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep_layer=None):
+        """(mean pooling of the last layer, mean pooling after layer `keep_layer` or None)."""
         t = input_ids.shape[1]
         positions = torch.arange(t, device=input_ids.device).unsqueeze(0)
         x = self.word(input_ids) + self.position(positions) + self.token_type.weight[0]
@@ -66,13 +67,42 @@ class SentimentModel(nn.Module):
         mask = attention_mask.to(x.dtype)
         # -10000 rather than -inf keeps fully masked rows finite in every precision.
         additive = ((1.0 - mask) * -10000.0)[:, None, None, :]
-        for layer in self.layers:
+        kept = None
+        for i, layer in enumerate(self.layers, 1):
             x = layer(x, additive)
-        summed = (x * mask.unsqueeze(-1)).sum(1)
-        pooled = summed / mask.sum(1, keepdim=True).clamp(min=1.0)
+            if i == keep_layer:
+                kept = mean_pool(x, mask)
+        return mean_pool(x, mask), kept
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        pooled, _ = self.encode(input_ids, attention_mask)
         logits = self.head(self.dropout(pooled))
-        embedding = pooled / pooled.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-        return logits, embedding
+        return logits, unit(pooled)
+
+
+def mean_pool(x, mask):
+    return (x * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+
+
+def unit(v):
+    return v / v.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+
+
+# The encoder layer whose mean pooling feeds the topic head (see topics_v2.py).
+TOPIC_LAYER = 7
+
+
+class Served(nn.Module):
+    """The graph the scorer runs for v2: logits, the final embedding, and the topic embedding (the normalised
+    mean pooling after layer TOPIC_LAYER), all from one pass."""
+
+    def __init__(self, model: SentimentModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        pooled, kept = self.model.encode(input_ids, attention_mask, TOPIC_LAYER)
+        return self.model.head(pooled), unit(pooled), unit(kept)
 
 
 def load_base(model: SentimentModel, weights: dict) -> None:

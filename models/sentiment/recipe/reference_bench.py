@@ -1,11 +1,14 @@
-"""The reference the scorer is measured beside: ONNX Runtime from Python (2 intra-op threads) on the same
-model and texts, tokenisation included, with plain padded batches of 32 in file order (what a typical client
-writes) and with length-sorted batches of 32.
+"""The reference the scorer is measured beside: ONNX Runtime from Python (2 intra-op threads) on a model file and
+texts, tokenisation included, in length-sorted batches of 32 (or file-order padded batches with --file-order).
+Prints one JSON line: texts per second and the ONNX Runtime version. `scorer-bench --python` runs it between
+its own rounds, so the ratios come from one run.
 
-Usage: python3 reference_bench.py MODEL_DIR VALIDATION.csv
+Usage: python3 reference_bench.py --model FILE.onnx --tokenizer tokenizer.json --texts FILE.csv [--batch 32]
 """
+import argparse
 import csv
-import sys
+import json
+import os
 import time
 
 import numpy as np
@@ -15,14 +18,14 @@ from tokenizers import Tokenizer
 
 def session(path):
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(__import__("os").environ.get("THREADS", "2"))
+    opts.intra_op_num_threads = int(os.environ.get("THREADS", "2"))
     opts.inter_op_num_threads = 1
     return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
 def tokenizer(path):
     tok = Tokenizer.from_file(path)
-    tok.no_padding()  # the file carries a fixed 128-token padding; batches pad to their own longest text
+    tok.no_padding()
     tok.enable_truncation(256)
     return tok
 
@@ -38,7 +41,9 @@ def run_batch(sess, ids_list):
 
 
 def run_sorted(model, tokenizer_path, texts, batch=32):
+    """(logits in input order, seconds) for length-sorted batches, tokenisation included."""
     sess, tok = session(model), tokenizer(tokenizer_path)
+    run_batch(sess, [e.ids for e in tok.encode_batch(texts[:64])])  # warm-up
     start = time.perf_counter()
     ids = [e.ids for e in tok.encode_batch(texts)]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -49,19 +54,33 @@ def run_sorted(model, tokenizer_path, texts, batch=32):
     return out, time.perf_counter() - start
 
 
-def main():
-    model_dir, validation = sys.argv[1:3]
-    with open(validation, newline="", encoding="utf-8") as f:
-        texts = [r["text"] for r in csv.DictReader(f)]
-    sess, tok = session(f"{model_dir}/model.onnx"), tokenizer(f"{model_dir}/tokenizer.json")
-    run_batch(sess, [e.ids for e in tok.encode_batch(texts[:64])])  # warm-up
+def run_file_order(model, tokenizer_path, texts, batch=32):
+    sess, tok = session(model), tokenizer(tokenizer_path)
+    run_batch(sess, [e.ids for e in tok.encode_batch(texts[:64])])
     start = time.perf_counter()
-    for s in range(0, len(texts), 32):
-        run_batch(sess, [e.ids for e in tok.encode_batch(texts[s : s + 32])])
-    padded = len(texts) / (time.perf_counter() - start)
-    _, elapsed = run_sorted(f"{model_dir}/model.onnx", f"{model_dir}/tokenizer.json", texts)
-    print(f"python onnxruntime {ort.__version__}, {len(texts)} texts: padded batches of 32 {padded:.0f} texts/s, "
-          f"length-sorted batches of 32 {len(texts) / elapsed:.0f} texts/s")
+    for s in range(0, len(texts), batch):
+        run_batch(sess, [e.ids for e in tok.encode_batch(texts[s : s + batch])])
+    return time.perf_counter() - start
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", required=True)
+    p.add_argument("--tokenizer", required=True)
+    p.add_argument("--texts", required=True, help="a CSV file whose first column is the text")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--file-order", action="store_true")
+    args = p.parse_args()
+    with open(args.texts, newline="", encoding="utf-8") as f:
+        rows = csv.reader(f)
+        next(rows)
+        texts = [r[0] for r in rows]
+    if args.file_order:
+        seconds = run_file_order(args.model, args.tokenizer, texts, args.batch)
+    else:
+        _, seconds = run_sorted(args.model, args.tokenizer, texts, args.batch)
+    print(json.dumps({"texts": len(texts), "seconds": seconds, "texts_per_second": len(texts) / seconds,
+                      "onnxruntime": ort.__version__}))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,10 @@ struct OpenShock {
     direction: Direction,
     opened_window_start: DateTime<Utc>,
     peak: f64,
+    /// What the last event of this shock reported: a resolution after the run was argued down to nothing
+    /// still names the articles the shock rested on.
+    articles: u32,
+    evidence: Vec<Evidence>,
 }
 
 /// Detection state for one subject; feed observations in time order.
@@ -312,16 +316,19 @@ impl Detector {
             } else {
                 estimate.mean
             },
-            article_count: run.articles,
-            evidence: run
-                .top
-                .iter()
-                .map(|o| Evidence {
-                    article_event_id: o.article_id,
-                    title: o.title.clone(),
-                    score: o.score,
-                })
-                .collect(),
+            article_count: run.articles.max(shock.articles),
+            evidence: if run.top.is_empty() {
+                shock.evidence.clone()
+            } else {
+                run.top
+                    .iter()
+                    .map(|o| Evidence {
+                        article_event_id: o.article_id,
+                        title: o.title.clone(),
+                        score: o.score,
+                    })
+                    .collect()
+            },
             basket: self.basket.clone(),
         }
     }
@@ -386,6 +393,8 @@ impl Detector {
             direction,
             opened_window_start: window_start,
             peak: peak.abs(),
+            articles: 0,
+            evidence: Vec::new(),
         });
     }
 
@@ -403,6 +412,8 @@ impl Detector {
             let mut updated = open;
             updated.peak = evidence;
             let event = self.event(&updated, ShockStatus::Updated, now, evidence);
+            updated.articles = event.article_count;
+            updated.evidence = event.evidence.clone();
             self.open = Some(updated);
             vec![event]
         } else {
@@ -471,13 +482,17 @@ impl Detector {
             self.resolution,
             &now.to_rfc3339(),
         ]);
-        let shock = OpenShock {
+        let mut shock = OpenShock {
             id,
             direction,
             opened_window_start: self.run(direction).start.unwrap_or(now),
             peak: evidence,
+            articles: 0,
+            evidence: Vec::new(),
         };
         let opened = self.event(&shock, ShockStatus::Open, now, evidence);
+        shock.articles = opened.article_count;
+        shock.evidence = opened.evidence.clone();
         self.open = Some(shock);
         vec![opened]
     }

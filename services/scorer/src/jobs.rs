@@ -91,7 +91,7 @@ async fn carry_out(
     }
     let scorer = config
         .model
-        .scorer_for(&dir, &version)
+        .scorer_for(&dir, Some(&version))
         .map_err(|e| format!("loading the model from {}: {e:#}", dir.display()))?;
     let scored = crate::rescore::rescore(pool, producer, scorer, Some(job.job_id), shutdown)
         .await

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod model;
 pub mod rescore;
 pub mod scoring;
+pub mod topics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,10 +28,9 @@ use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
 use shockwave_store::DbArgs;
 
-use crate::model::Classifier;
+use crate::model::{Classifier, ModelIdentity};
 use crate::scoring::Scorer;
-
-pub const MODEL_NAME: &str = "shockwave-sentiment-minilm";
+use crate::topics::TopicHead;
 
 /// `scorer`: scores the articles topic with the sentiment model and publishes the scores; carries out the
 /// re-score jobs operators queue (`shockwave rescore`). `scorer score` scores texts from standard input.
@@ -84,16 +84,17 @@ pub enum Command {
 /// The model and how it runs (shared by serving, re-score jobs, ad-hoc scoring and the benchmarks).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {
-    /// Folder with `model.onnx` and `tokenizer.json` (and `topics.json`, when the model has a topic head).
+    /// Folder with `model.onnx`, `tokenizer.json` and `model.json` (name and version), and `topics.json`
+    /// when the model has a topic head.
     #[arg(
         long,
         env = "SHOCKWAVE_MODEL_DIR",
-        default_value = "models/sentiment/v1"
+        default_value = "models/sentiment/v2"
     )]
     pub model_dir: PathBuf,
-    /// The version recorded in every score.
-    #[arg(long, env = "SHOCKWAVE_MODEL_VERSION", default_value = "1")]
-    pub model_version: String,
+    /// The version recorded in every score; unset: the one in the folder's `model.json`.
+    #[arg(long, env = "SHOCKWAVE_MODEL_VERSION")]
+    pub model_version: Option<String>,
     /// The ONNX Runtime library (unset: the one `deploy/local/install-onnxruntime.sh` installs under
     /// `SHOCKWAVE_TOOLS_DIR`).
     #[arg(long, env = "ORT_DYLIB_PATH", value_name = "PATH")]
@@ -104,8 +105,10 @@ pub struct ModelArgs {
     /// ONNX Runtime intra-op threads.
     #[arg(long, env = "SHOCKWAVE_SCORER_THREADS", default_value_t = 2, value_parser = range(1usize, 256))]
     pub scorer_threads: usize,
-    /// Most texts per model batch.
-    #[arg(long, env = "SHOCKWAVE_SCORER_MAX_BATCH", default_value_t = 32, value_parser = range(1usize, 4096))]
+    /// Most texts per model batch. 1 (the default) runs every text alone, so its score never depends on
+    /// which texts shared its batch: an int8 model quantises activations per batch, and batch-mates move
+    /// its logits (see the model card). Raise it (32) for about 1.75x the throughput at that cost.
+    #[arg(long, env = "SHOCKWAVE_SCORER_MAX_BATCH", default_value_t = 1, value_parser = range(1usize, 4096))]
     pub scorer_max_batch: usize,
     /// Most padded tokens per model batch.
     #[arg(long, env = "SHOCKWAVE_SCORER_TOKEN_BUDGET", default_value_t = 4096,
@@ -137,19 +140,26 @@ impl ModelArgs {
         }
     }
 
-    /// Loads the model and catalog these settings name, recording `version` in the scores.
-    pub fn scorer_for(&self, model_dir: &std::path::Path, version: &str) -> anyhow::Result<Scorer> {
+    /// Loads the model in `model_dir` and the catalog, recording `version` (default: the folder's own) in the
+    /// scores.
+    pub fn scorer_for(
+        &self,
+        model_dir: &std::path::Path,
+        version: Option<&str>,
+    ) -> anyhow::Result<Scorer> {
+        let identity = ModelIdentity::read(model_dir)?;
         let classifier = Classifier::load(
             model_dir,
             &self.runtime(),
-            MODEL_NAME,
-            version,
+            &identity.name,
+            version.unwrap_or(&identity.version),
             self.scorer_threads,
         )?;
         let catalog = Catalog::load(self.catalog.as_deref())?;
         Ok(Scorer {
             classifier,
             catalog,
+            topic_head: TopicHead::load(model_dir)?,
             max_batch: self.scorer_max_batch,
             token_budget: self.scorer_token_budget,
         })
@@ -157,7 +167,7 @@ impl ModelArgs {
 
     /// Loads the configured model and catalog.
     pub fn scorer(&self) -> anyhow::Result<Scorer> {
-        self.scorer_for(&self.model_dir, &self.model_version)
+        self.scorer_for(&self.model_dir, self.model_version.as_deref())
     }
 }
 

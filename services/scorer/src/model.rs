@@ -36,6 +36,29 @@ pub struct Prediction {
     /// Raw logits, label order negative, neutral, positive.
     pub logits: [f32; 3],
     pub probabilities: [f32; 3],
+    /// The text's embedding for the topic head: the model's `topic_embedding` output, else its `embedding`
+    /// (empty when the model file has neither).
+    pub embedding: Vec<f32>,
+}
+
+/// What a model folder says about itself in `model.json`: the name and version every score records.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ModelIdentity {
+    pub name: String,
+    pub version: String,
+}
+
+impl ModelIdentity {
+    /// Reads `model.json` from `model_dir`.
+    pub fn read(model_dir: &Path) -> Result<Self, ModelError> {
+        let path = model_dir.join("model.json");
+        let fail = |reason: String| ModelError::Load {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
+    }
 }
 
 /// Where the project's per-machine install puts the runtime library: under `tools` (default
@@ -87,6 +110,8 @@ fn softmax(logits: [f32; 3]) -> [f32; 3] {
 pub struct Classifier {
     session: Session,
     tokenizer: Tokenizer,
+    /// The output the topic head reads (`topic_embedding`, else `embedding`), if the model file has one.
+    embedding_output: Option<&'static str>,
     pub lineage: ModelLineage,
 }
 
@@ -124,9 +149,13 @@ impl Classifier {
             }))
             .map_err(|e| fail(e.to_string()))?;
         let sha256 = model_sha256(model_dir).map_err(|e| fail(e.to_string()))?;
+        let embedding_output = ["topic_embedding", "embedding"]
+            .into_iter()
+            .find(|name| session.outputs().iter().any(|o| o.name() == *name));
         Ok(Classifier {
             session,
             tokenizer,
+            embedding_output,
             lineage: ModelLineage {
                 name: name.into(),
                 version: version.into(),
@@ -228,13 +257,22 @@ impl Classifier {
             "attention_mask" => Tensor::from_array(([rows, width], mask))?,
         ])?;
         let (_, logits) = outputs["logits"].try_extract_tensor::<f32>()?;
+        let embeddings: Vec<Vec<f32>> = if let Some(name) = self.embedding_output {
+            let (shape, values) = outputs[name].try_extract_tensor::<f32>()?;
+            let dim = shape.last().copied().unwrap_or(0).max(1) as usize;
+            values.chunks_exact(dim).map(<[f32]>::to_vec).collect()
+        } else {
+            vec![Vec::new(); rows]
+        };
         Ok(logits
             .chunks_exact(3)
-            .map(|l| {
+            .zip(embeddings)
+            .map(|(l, embedding)| {
                 let logits = [l[0], l[1], l[2]];
                 Prediction {
                     logits,
                     probabilities: softmax(logits),
+                    embedding,
                 }
             })
             .collect())

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::chunking::{Chunk, article_chunks};
 use crate::model::{Classifier, ModelError, Prediction};
+use crate::topics::{TopicHead, article_embedding};
 use shockwave_catalog::Catalog;
 
 /// Body chunk size in tokens: longer than the 64 the model was tuned on, well inside its window.
@@ -17,6 +18,8 @@ pub const CHUNK_TOKENS: usize = 128;
 pub struct Scorer {
     pub classifier: Classifier,
     pub catalog: Catalog,
+    /// The model's topic head, when it has one; keywords alone otherwise.
+    pub topic_head: Option<TopicHead>,
     pub max_batch: usize,
     pub token_budget: usize,
 }
@@ -118,14 +121,18 @@ impl Scorer {
         let mut predictions: Vec<Option<Prediction>> = vec![None; texts.len()];
         let mut remaining: Vec<usize> = chunked.iter().map(Vec::len).collect();
         let mut finished = Vec::new();
-        let (catalog, lineage) = (&self.catalog, self.classifier.lineage.clone());
+        let (catalog, head, lineage) = (
+            &self.catalog,
+            self.topic_head.as_ref(),
+            self.classifier.lineage.clone(),
+        );
         let assemble = |i: usize, predictions: &[Option<Prediction>]| {
             let own: Vec<Prediction> = predictions
                 [first_chunk[i]..first_chunk[i] + chunked[i].len()]
                 .iter()
                 .map(|p| p.clone().expect("all chunks scored"))
                 .collect();
-            article_score(articles[i], &chunked[i], &own, catalog, &lineage)
+            article_score(articles[i], &chunked[i], &own, catalog, head, &lineage)
         };
         // An article with no chunk (impossible for valid articles, which have a title) is finished at once.
         for i in (0..articles.len()).filter(|&i| remaining[i] == 0) {
@@ -156,18 +163,31 @@ impl Scorer {
     }
 }
 
-/// One article's score from its chunks' predictions, with topics and tickers from the catalog.
+/// One article's score from its chunks' predictions, with topics (from the model's topic head, else the
+/// catalog's keywords) and tickers.
 fn article_score(
     article: (Uuid, &ArticlePublished),
     chunks: &[Chunk],
     predictions: &[Prediction],
     catalog: &Catalog,
+    head: Option<&TopicHead>,
     lineage: &ModelLineage,
 ) -> ArticleScored {
     let (event_id, article) = article;
     let (label, probabilities, score) = combine(chunks, predictions);
     let text = format!("{}\n{}", article.title, article.body);
-    let topics = catalog.topics(&text, &article.topic_hints);
+    let embedding = article_embedding(
+        chunks
+            .iter()
+            .zip(predictions)
+            .map(|(c, p)| (c.weight, p.embedding.as_slice())),
+    );
+    let topics = match head {
+        Some(head) if !embedding.is_empty() => {
+            head.topics(catalog, &embedding, &text, &article.topic_hints)
+        }
+        _ => catalog.topics(&text, &article.topic_hints),
+    };
     let tickers = catalog.tickers(&text, &topics);
     let chunk_scores = chunks
         .iter()
@@ -199,6 +219,7 @@ mod tests {
         Prediction {
             logits: [0.0; 3],
             probabilities: p,
+            embedding: Vec::new(),
         }
     }
 

@@ -1,10 +1,10 @@
-//! The committed model served from Rust: it reproduces the trainer's logits, gives identical outputs run after
-//! run, and scores hostile input without crashing or hanging.
+//! The committed models served from Rust: the default (v2, int8) gives what ONNX Runtime in Python gave the
+//! recipe on the same file (logits, topic embeddings, topic probabilities), v1 still loads and reproduces its
+//! trainer, outputs are identical run after run, and hostile input is scored without crashing or hanging.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use shockwave_catalog::Catalog;
 use shockwave_schemas::payloads::Validate;
 use shockwave_schemas::{ArticlePublished, SentimentLabel};
 use shockwave_scorer::model::{Classifier, default_runtime_path};
@@ -15,21 +15,35 @@ fn runtime() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| default_runtime_path(None))
 }
+use shockwave_scorer::ModelArgs;
 use shockwave_scorer::scoring::Scorer;
 
-fn model_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/sentiment/v1")
+fn model_dir(version: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../models/sentiment/{version}"))
+}
+
+fn args(version: &str, max_batch: usize, token_budget: usize) -> ModelArgs {
+    ModelArgs {
+        model_dir: model_dir(version),
+        model_version: None,
+        ort_dylib_path: Some(runtime()),
+        tools_dir: None,
+        scorer_threads: 2,
+        scorer_max_batch: max_batch,
+        scorer_token_budget: token_budget,
+        catalog: None,
+    }
+}
+
+/// The served model (v2) as the service loads it: classifier, catalog and topic head.
+fn scorer(max_batch: usize, token_budget: usize) -> Scorer {
+    args("v2", max_batch, token_budget)
+        .scorer()
+        .expect("model and runtime load (deploy/local/install-onnxruntime.sh)")
 }
 
 fn classifier() -> Classifier {
-    Classifier::load(
-        &model_dir(),
-        &runtime(),
-        "shockwave-sentiment-minilm",
-        "1",
-        2,
-    )
-    .expect("model and runtime load (deploy/local/install-onnxruntime.sh)")
+    scorer(32, 4096).classifier
 }
 
 fn article(title: &str, body: &str, language: &str) -> ArticlePublished {
@@ -46,31 +60,94 @@ fn article(title: &str, body: &str, language: &str) -> ArticlePublished {
     }
 }
 
+fn numbers(value: &serde_json::Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+fn ids(value: &serde_json::Value) -> Vec<i64> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect()
+}
+
+fn fixture(version: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(model_dir(version).join("parity_fixture.json")).unwrap())
+        .unwrap()
+}
+
 #[test]
-fn the_rust_path_reproduces_the_trainers_logits_within_1e_3() {
-    let fixture: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(model_dir().join("parity_fixture.json")).unwrap())
-            .unwrap();
+fn the_served_model_gives_what_onnx_runtime_gave_the_recipe_within_1e_3() {
+    let fixture = fixture("v2");
     let cases = fixture["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 64);
-    let mut model = classifier();
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    let mut scorer = scorer(32, 4096);
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
-    let ids = model.tokenize(&texts).unwrap();
-    let predictions = model.predict_ids(&ids, 32, 4096).unwrap();
-    let mut worst = 0.0f64;
-    for ((case, ids), prediction) in cases.iter().zip(&ids).zip(&predictions) {
-        let expected_ids: Vec<i64> = case["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect();
-        assert_eq!(ids, &expected_ids, "tokens differ for {:?}", case["text"]);
-        for (k, expected) in case["logits"].as_array().unwrap().iter().enumerate() {
-            worst = worst.max((f64::from(prediction.logits[k]) - expected.as_f64().unwrap()).abs());
+    let tokens = scorer.classifier.tokenize(&texts).unwrap();
+    // One text per run, as the recipe ran them: with dynamic int8 quantisation a batch shares one activation
+    // scale, so only the same batching gives the same numbers.
+    let predictions = scorer
+        .classifier
+        .predict_ids(&tokens, 1, usize::MAX)
+        .unwrap();
+    let head = scorer.topic_head.as_ref().expect("v2 has a topic head");
+    let (mut logits, mut embedding, mut topics) = (0.0f64, 0.0f64, 0.0f64);
+    for ((case, tokens), prediction) in cases.iter().zip(&tokens).zip(&predictions) {
+        let text = case["text"].as_str().unwrap();
+        assert_eq!(
+            tokens,
+            &ids(&case["input_ids"]),
+            "tokens differ for {text:?}"
+        );
+        for (k, expected) in numbers(&case["logits"]).into_iter().enumerate() {
+            logits = logits.max((f64::from(prediction.logits[k]) - expected).abs());
+        }
+        for (k, expected) in numbers(&case["topic_embedding_head"])
+            .into_iter()
+            .enumerate()
+        {
+            embedding = embedding.max((f64::from(prediction.embedding[k]) - expected).abs());
+        }
+        let ours = head.probabilities(&scorer.catalog, &prediction.embedding, text, &[]);
+        for (topic, p) in &ours {
+            let expected = case["topics"][topic.as_str()].as_f64().unwrap();
+            topics = topics.max((p - expected).abs());
         }
     }
-    println!("largest logit difference from the trainer over 64 texts: {worst:.2e}");
+    println!(
+        "largest differences from ONNX Runtime in Python over {} texts: logits {logits:.2e}, topic embedding \
+         {embedding:.2e}, topic probabilities {topics:.2e}",
+        cases.len()
+    );
+    assert!(logits < 1e-3, "logits differ by {logits}");
+    assert!(embedding < 1e-3, "topic embeddings differ by {embedding}");
+    assert!(topics < 1e-3, "topic probabilities differ by {topics}");
+}
+
+#[test]
+fn model_v1_stays_loadable_and_reproduces_its_trainer() {
+    let fixture = fixture("v1");
+    let cases = fixture["cases"].as_array().unwrap();
+    let mut v1 = args("v1", 32, 4096).scorer().unwrap();
+    assert_eq!(v1.classifier.lineage.version, "1");
+    assert!(v1.topic_head.is_none(), "v1 tags topics by keywords only");
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let tokens = v1.classifier.tokenize(&texts).unwrap();
+    let predictions = v1.classifier.predict_ids(&tokens, 32, 4096).unwrap();
+    let mut worst = 0.0f64;
+    for ((case, tokens), prediction) in cases.iter().zip(&tokens).zip(&predictions) {
+        assert_eq!(tokens, &ids(&case["input_ids"]));
+        for (k, expected) in numbers(&case["logits"]).into_iter().enumerate() {
+            worst = worst.max((f64::from(prediction.logits[k]) - expected).abs());
+        }
+    }
     assert!(worst < 1e-3, "largest logit difference {worst}");
 }
 
@@ -90,66 +167,103 @@ fn the_same_input_gives_bit_identical_outputs_run_after_run() {
     assert_eq!(fresh.predict_texts(&texts, 32, 4096).unwrap(), first);
 }
 
+/// Largest and mean absolute logit change of each text between scoring it alone and in batches of 32.
+fn batch_effect(model: &mut Classifier, texts: &[&str]) -> (f64, f64) {
+    let together = model.predict_texts(texts, 32, usize::MAX).unwrap();
+    let (mut largest, mut total) = (0.0f64, 0.0f64);
+    for (text, batched) in texts.iter().zip(&together) {
+        let alone = model.predict_texts(&[text], 1, usize::MAX).unwrap();
+        let change = (0..3)
+            .map(|k| f64::from((alone[0].logits[k] - batched.logits[k]).abs()))
+            .fold(0.0, f64::max);
+        largest = largest.max(change);
+        total += change;
+    }
+    (largest, total / texts.len() as f64)
+}
+
 #[test]
-fn batching_does_not_change_what_a_text_scores() {
-    let mut model = classifier();
-    let texts = [
-        "Nvidia shares plunge",
-        "A much longer headline about quarterly earnings that beat expectations by a wide margin",
-        "ok",
+fn batching_leaves_fp32_scores_alone_and_moves_int8_ones_only_within_the_quantisation_bound() {
+    let fixture = fixture("v2");
+    let texts: Vec<&str> = fixture["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    // v1 runs in fp32: a text scores the same alone or in any batch.
+    let mut v1 = args("v1", 32, 4096).scorer().unwrap().classifier;
+    let (largest, _) = batch_effect(&mut v1, &texts);
+    assert!(largest < 1e-4, "fp32 batch effect {largest}");
+    // v2 is dynamically quantised: each batch's activations share one int8 scale, so batch-mates move a
+    // text's logits a little (docs/model.md gives the measured effect on the validation set).
+    let (largest, mean) = batch_effect(&mut classifier(), &texts);
+    println!(
+        "int8 batch effect over {} texts: largest {largest:.3}, mean {mean:.3}",
+        texts.len()
+    );
+    assert!(
+        largest < 2.5 && mean < 0.35,
+        "largest {largest}, mean {mean}"
+    );
+}
+
+#[test]
+fn clear_headlines_get_the_obvious_label_and_topic_in_english_and_french() {
+    let mut scorer = scorer(32, 2048);
+    let cases = [
+        (
+            "Nvidia shares plunge 17% in record rout as investors dump chip stocks",
+            "en",
+            SentimentLabel::Negative,
+            None,
+        ),
+        (
+            "Broadcom shares soar after record quarterly revenue beats estimates",
+            "en",
+            SentimentLabel::Positive,
+            None,
+        ),
+        (
+            "L'action Nvidia s'effondre après la publication d'un modèle d'IA chinois très bon marché",
+            "fr",
+            SentimentLabel::Negative,
+            Some("ai_efficiency"),
+        ),
+        (
+            "Les États-Unis durcissent encore les contrôles à l'exportation de puces vers la Chine",
+            "fr",
+            SentimentLabel::Negative,
+            Some("export_controls"),
+        ),
+        (
+            "Microsoft relève fortement ses investissements dans les centres de données pour l'IA",
+            "fr",
+            SentimentLabel::Positive,
+            Some("ai_capex"),
+        ),
     ];
-    let together = model.predict_texts(&texts, 32, 4096).unwrap();
-    for (i, text) in texts.iter().enumerate() {
-        let alone = model.predict_texts(&[text], 1, 4096).unwrap();
-        for k in 0..3 {
-            assert!((alone[0].logits[k] - together[i].logits[k]).abs() < 1e-4);
+    let articles: Vec<ArticlePublished> =
+        cases.iter().map(|(t, l, _, _)| article(t, "", l)).collect();
+    let inputs: Vec<_> = articles.iter().map(|a| (uuid::Uuid::nil(), a)).collect();
+    for ((title, _, label, topic), score) in cases.iter().zip(scorer.score(&inputs).unwrap()) {
+        assert_eq!(&score.label, label, "{title}: {:?}", score.probabilities);
+        if let Some(topic) = topic {
+            assert!(
+                score
+                    .topics
+                    .iter()
+                    .any(|t| t.topic == *topic && t.confidence >= 0.5),
+                "{title}: {:?}",
+                score.topics
+            );
         }
     }
 }
 
 #[test]
-fn clear_headlines_get_the_obvious_label() {
-    let mut scorer = Scorer {
-        classifier: classifier(),
-        catalog: Catalog::builtin(),
-        max_batch: 32,
-        token_budget: 2048,
-    };
-    let bad = article(
-        "Nvidia shares plunge 17% in record rout as investors dump chip stocks",
-        "",
-        "en",
-    );
-    let good = article(
-        "Broadcom shares soar after record quarterly revenue beats estimates",
-        "",
-        "en",
-    );
-    let scores = scorer
-        .score(&[(uuid::Uuid::nil(), &bad), (uuid::Uuid::nil(), &good)])
-        .unwrap();
-    assert_eq!(
-        scores[0].label,
-        SentimentLabel::Negative,
-        "{:?}",
-        scores[0].probabilities
-    );
-    assert_eq!(
-        scores[1].label,
-        SentimentLabel::Positive,
-        "{:?}",
-        scores[1].probabilities
-    );
-}
-
-#[test]
 fn hostile_input_is_scored_within_bounds_and_quickly() {
-    let mut scorer = Scorer {
-        classifier: classifier(),
-        catalog: Catalog::builtin(),
-        max_batch: 32,
-        token_budget: 2048,
-    };
+    let mut scorer = scorer(32, 2048);
     let megabyte = "Chipmakers fell sharply on Monday. ".repeat(30_000);
     let cases = [
         article("x", "", "en"),
@@ -192,12 +306,7 @@ fn hostile_input_is_scored_within_bounds_and_quickly() {
 
 #[test]
 fn streamed_scores_arrive_in_groups_each_article_once_and_equal_the_collected_ones() {
-    let mut scorer = Scorer {
-        classifier: classifier(),
-        catalog: Catalog::builtin(),
-        max_batch: 2,
-        token_budget: 4096,
-    };
+    let mut scorer = scorer(2, 4096);
     let cases: Vec<ArticlePublished> = (0..7)
         .map(|i| {
             article(

@@ -44,8 +44,8 @@ struct Args {
     /// Planted streams per density and speed.
     #[arg(long, default_value_t = 100)]
     planted: usize,
-    /// A detector tuning file (as `SHOCKWAVE_ALERTER_TUNING`); the defaults when unset.
-    #[arg(long)]
+    /// A detector tuning file, as the alerter reads it; the defaults when unset.
+    #[arg(long, env = "SHOCKWAVE_ALERTER_TUNING", value_name = "FILE")]
     tuning: Option<String>,
 }
 

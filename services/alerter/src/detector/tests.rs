@@ -171,6 +171,39 @@ fn an_open_shock_resolves_when_its_evidence_fades_and_the_time_is_announced() {
 }
 
 #[test]
+fn a_shock_argued_down_by_good_news_still_names_its_articles_when_it_resolves() {
+    let mut d = detector(DetectorConfig::hourly());
+    feed(&mut d, calm(4, 28));
+    let first = start() + Duration::days(28) + Duration::minutes(3);
+    let burst: Vec<Observation> = (0..8)
+        .map(|i| obs(first + Duration::minutes(10 * i), -0.9, 3000 + i as u128))
+        .collect();
+    let open = feed(&mut d, burst);
+    let opened_with = opened(&open)[0].article_count;
+    assert!(opened_with > 0);
+    let calm_after = first + Duration::hours(2);
+    let rebound: Vec<Observation> = (0..12)
+        .map(|i| {
+            obs(
+                calm_after + Duration::minutes(5 * i),
+                0.95,
+                4000 + i as u128,
+            )
+        })
+        .collect();
+    let events = feed(&mut d, rebound);
+    let resolved = events
+        .iter()
+        .find(|e| e.status == ShockStatus::Resolved)
+        .expect("the rebound resolves the shock");
+    assert!(
+        resolved.article_count >= opened_with && !resolved.evidence.is_empty(),
+        "{resolved:?}"
+    );
+    assert!(resolved.evidence.iter().all(|e| e.score < 0.0));
+}
+
+#[test]
 fn the_same_history_raises_the_same_shocks_with_the_same_ids() {
     let history = || {
         let mut h = calm(3, 28);

@@ -36,7 +36,8 @@ pub(super) struct Models {
     pub models: Vec<Model>,
 }
 
-/// Validation figures of version `version`, from `<cards>/v<version>/export_report.json`.
+/// Twitter-validation figures of version `version`, from `<cards>/v<version>/export_report.json`: those of the
+/// served file (`int8`, model v2 on) or of the one export (`onnx_validation`, v1).
 fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
     if !version
         .chars()
@@ -48,7 +49,10 @@ fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
         std::fs::read_to_string(cards.join(format!("v{version}")).join("export_report.json"))
             .ok()?;
     let report: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let validation = &report["onnx_validation"];
+    let validation = match &report["int8"]["twitter_validation"] {
+        serde_json::Value::Null => &report["onnx_validation"],
+        served => served,
+    };
     Some(CardFigures {
         accuracy: validation["accuracy"].as_f64()?,
         macro_f1: validation["macro_f1"].as_f64()?,

@@ -1,21 +1,23 @@
-//! `scorer-bench`: texts per second and per-text latency of the committed model on the validation texts,
-//! tokenisation included, at batch 1, with plain padded batches, with length-sorted token-budgeted batches,
-//! and through the full article-scoring path. Usage: `scorer-bench [validation.csv] [model_dir]`.
+//! `scorer-bench`: texts per second of the served model on labelled texts, tokenisation included, side by side
+//! with ONNX Runtime from Python in the same run: rounds alternate between the Python reference (the fp32 twin
+//! and the served file, length-sorted batches of 32) and the Rust scorer (the same batching, then its own
+//! token-budgeted batching), and the table gives each figure's median and its ratio to the references. Then
+//! batch-1 latency and the full article path (chunk, score, tag topics, combine). `bench/scorer.sh` prepares the
+//! Python environment and the fp32 twin and runs it.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
+use anyhow::Context;
 use clap::Parser;
-use shockwave_catalog::Catalog;
 use shockwave_kit::cli::{self, VERSION};
 use shockwave_schemas::ArticlePublished;
 use shockwave_scorer::ModelArgs;
-use shockwave_scorer::model::Classifier;
-use shockwave_scorer::scoring::Scorer;
 
-/// `scorer-bench`: texts per second and per-text latency of a model on labelled texts, tokenisation included.
+/// `scorer-bench`: the served model's speed beside ONNX Runtime in Python, in one run.
 #[derive(Debug, Parser)]
 #[command(name = "scorer-bench", version = VERSION, about, long_about = None)]
 struct Args {
@@ -24,72 +26,163 @@ struct Args {
     texts: String,
     #[command(flatten)]
     model: ModelArgs,
+    /// A Python interpreter with onnxruntime, tokenizers and numpy: runs the reference beside each round.
+    #[arg(long, value_name = "PYTHON")]
+    python: Option<PathBuf>,
+    /// The fp32 model the Python reference also runs (`recipe/dequantize_int8.py` makes the served file's twin).
+    #[arg(long, value_name = "FILE")]
+    reference_fp32: Option<PathBuf>,
+    /// Rounds; each figure is the median over them.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    percentile(&sorted, 0.5)
+}
+
+/// Texts per second of the Python reference on `model`, length-sorted batches of 32.
+fn python_reference(
+    python: &PathBuf,
+    model: &std::path::Path,
+    tokenizer: &std::path::Path,
+    texts: &str,
+    threads: usize,
+) -> anyhow::Result<f64> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models/sentiment/recipe/reference_bench.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg("--model")
+        .arg(model)
+        .arg("--tokenizer")
+        .arg(tokenizer)
+        .arg("--texts")
+        .arg(texts)
+        .env("THREADS", threads.to_string())
+        .output()
+        .context("running the Python reference")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the Python reference failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    line["texts_per_second"]
+        .as_f64()
+        .context("the reference printed no texts_per_second")
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Args = cli::parse();
-    let csv = args.texts.clone();
-    let model_dir: PathBuf = args.model.model_dir.clone();
+    let model_dir = args.model.model_dir.clone();
     let threads = args.model.scorer_threads;
-    let mut reader = csv::Reader::from_path(&csv)?;
-    let texts: Vec<String> = reader
+    let texts: Vec<String> = csv::Reader::from_path(&args.texts)?
         .records()
         .map(|r| r.map(|r| r[0].to_string()))
         .collect::<Result<_, _>>()?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let mut classifier =
-        Classifier::load(&model_dir, &args.model.runtime(), "bench", "1", threads)?;
+    let mut scorer = args.model.scorer()?;
     println!(
-        "{} texts from {csv}, model {}, {threads} intra-op threads",
+        "{} texts from {}, model {} ({} version {}), {threads} intra-op threads, {} rounds",
         texts.len(),
-        model_dir.display()
+        args.texts,
+        model_dir.display(),
+        scorer.classifier.lineage.name,
+        scorer.classifier.lineage.version,
+        args.rounds
     );
-    classifier.predict_texts(&refs[..256.min(refs.len())], 32, 4096)?; // warm-up
+    scorer
+        .classifier
+        .predict_texts(&refs[..256.min(refs.len())], 32, 4096)?; // warm-up
+
+    let (max_batch, budget) = (args.model.scorer_max_batch, args.model.scorer_token_budget);
+    let served_batching = format!("length-sorted, <= {max_batch} texts and <= {budget} tokens");
+    let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut record = |name: &str, value: f64| match rows.iter_mut().find(|(n, _)| n == name) {
+        Some((_, values)) => values.push(value),
+        None => rows.push((name.to_string(), vec![value])),
+    };
+    let served_file = model_dir.join("model.onnx");
+    let tokenizer = model_dir.join("tokenizer.json");
+    for _ in 0..args.rounds {
+        if let Some(python) = &args.python {
+            if let Some(fp32) = &args.reference_fp32 {
+                let v = python_reference(python, fp32, &tokenizer, &args.texts, threads)?;
+                record(
+                    "Python ONNX Runtime, fp32 twin, length-sorted batches of 32",
+                    v,
+                );
+            }
+            let v = python_reference(python, &served_file, &tokenizer, &args.texts, threads)?;
+            record(
+                "Python ONNX Runtime, served file, length-sorted batches of 32",
+                v,
+            );
+        }
+        let started = Instant::now();
+        scorer.classifier.predict_texts(&refs, 32, usize::MAX)?;
+        record(
+            "scorer, served file, length-sorted batches of 32",
+            refs.len() as f64 / started.elapsed().as_secs_f64(),
+        );
+        let started = Instant::now();
+        scorer.classifier.predict_texts(&refs, max_batch, budget)?;
+        record(
+            &format!("scorer, served file, {served_batching}"),
+            refs.len() as f64 / started.elapsed().as_secs_f64(),
+        );
+    }
+    let fp32 = rows
+        .iter()
+        .find(|(n, _)| n.contains("fp32 twin"))
+        .map(|(_, v)| median(v));
+    let same_file = rows
+        .iter()
+        .find(|(n, _)| n.starts_with("Python") && n.contains("served file"))
+        .map(|(_, v)| median(v));
+    let ratio = |value: f64, reference: Option<f64>| {
+        reference.map_or("".to_string(), |r| format!("{:.2}x", value / r))
+    };
+    println!(
+        "\n| mode | texts/s (median) | min-max | vs Python fp32 | vs Python, same file |\n|---|---|---|---|---|"
+    );
+    for (name, values) in &rows {
+        let m = median(values);
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        println!(
+            "| {name} | {m:.0} | {lo:.0}-{hi:.0} | {} | {} |",
+            ratio(m, fp32),
+            ratio(m, same_file)
+        );
+    }
 
     // Batch 1: each text tokenised and run alone; per-text latency.
     let mut latencies = Vec::with_capacity(refs.len());
     let started = Instant::now();
     for text in &refs {
         let t = Instant::now();
-        classifier.predict_texts(&[text], 1, usize::MAX)?;
+        scorer.classifier.predict_texts(&[text], 1, usize::MAX)?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let total = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
-    println!("| mode | texts/s | p50 ms/text | p99 ms/text |\n|---|---|---|---|");
     println!(
-        "| batch 1 | {:.0} | {:.2} | {:.2} |",
+        "\nbatch 1: {:.0} texts/s, p50 {:.2} ms, p99 {:.2} ms per text",
         refs.len() as f64 / total,
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
     );
 
-    // Plain padded batches of 32 in file order (what a typical client does).
-    let started = Instant::now();
-    for group in refs.chunks(32) {
-        let ids = classifier.tokenize(group)?;
-        let rows: Vec<&[i64]> = ids.iter().map(Vec::as_slice).collect();
-        classifier.forward(&rows)?;
-    }
-    println!(
-        "| padded batches of 32, file order | {:.0} | | |",
-        refs.len() as f64 / started.elapsed().as_secs_f64()
-    );
-
-    for (max_batch, budget) in [(32, 4096), (32, 2048), (64, 4096), (16, 1024)] {
-        let started = Instant::now();
-        classifier.predict_texts(&refs, max_batch, budget)?;
-        println!(
-            "| length-sorted, <= {max_batch} texts and <= {budget} tokens | {:.0} | | |",
-            refs.len() as f64 / started.elapsed().as_secs_f64()
-        );
-    }
-
-    // The scorer's own path: each text as an article title, chunked, tagged and combined.
+    // The scorer's own path: each text as an article title, chunked, scored, tagged and combined.
     let articles: Vec<ArticlePublished> = texts
         .iter()
         .map(|t| ArticlePublished {
@@ -105,21 +198,11 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let inputs: Vec<_> = articles.iter().map(|a| (uuid::Uuid::nil(), a)).collect();
-    let mut scorer = Scorer {
-        classifier,
-        catalog: Catalog::builtin(),
-        max_batch: 32,
-        token_budget: 4096,
-    };
-    for size in [256usize, inputs.len()] {
-        let started = Instant::now();
-        for group in inputs.chunks(size) {
-            scorer.score(group)?;
-        }
-        println!(
-            "| scorer path (chunk, tag, combine), {size} articles per call | {:.0} | | |",
-            inputs.len() as f64 / started.elapsed().as_secs_f64()
-        );
-    }
+    let started = Instant::now();
+    scorer.score(&inputs)?;
+    println!(
+        "article path (chunk, score, tag topics, combine): {:.0} articles/s",
+        inputs.len() as f64 / started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
