@@ -1,6 +1,7 @@
 //! The three ingestors poll a local HTTP server that serves fixture documents in each real format (a 304 on
 //! the RSS feed's second poll, a 500 once on the Atom feed, an HTML page where a feed should be, two pages
-//! of Alpaca bars) and exactly the expected events, and the expected dead letters, arrive on Kafka.
+//! of Alpaca bars, Yahoo charts with a symbol it does not know) and exactly the expected events, and the
+//! expected dead letters, arrive on Kafka.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,9 @@ const ATOM: &str = include_str!("../../services/ingest-news/fixtures/atom.xml");
 const JSON_FEED: &str = include_str!("../../services/ingest-news/fixtures/jsonfeed.json");
 const APPLE: &str = include_str!("../../services/ingest-appranks/fixtures/apple-top-free-us.json");
 const BARS: &str = include_str!("../../services/ingest-prices/fixtures/alpaca-bars-1day.json");
+const YAHOO: &str = include_str!("../../services/ingest-prices/fixtures/yahoo-chart-nvda-1d.json");
+const YAHOO_UNKNOWN: &str =
+    include_str!("../../services/ingest-prices/fixtures/yahoo-chart-unknown-symbol.json");
 
 /// What the server saw: per path, the responses it gave.
 #[derive(Clone, Default)]
@@ -114,10 +118,36 @@ async fn bars(
     ([("content-type", "application/json")], body).into_response()
 }
 
+/// Yahoo's chart endpoint: NVDA's fixture; an unknown symbol gets 404 with Yahoo's error body. Requests must
+/// identify themselves.
+async fn chart(State(log): State<Log>, Path(symbol): Path<String>, headers: HeaderMap) -> Response {
+    let agent = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        agent.starts_with("shockwave-ingest/"),
+        "user agent {agent:?}"
+    );
+    if symbol == "NVDA" {
+        log.record("chart-NVDA", 200);
+        ([("content-type", "application/json")], YAHOO).into_response()
+    } else {
+        log.record(&format!("chart-{symbol}"), 404);
+        (
+            StatusCode::NOT_FOUND,
+            [("content-type", "application/json")],
+            YAHOO_UNKNOWN,
+        )
+            .into_response()
+    }
+}
+
 async fn serve(log: Log) -> String {
     let router = Router::new()
         .route("/feeds/{name}", get(feed))
         .route("/v2/stocks/bars", get(bars))
+        .route("/v8/finance/chart/{symbol}", get(chart))
         .with_state(log);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -342,4 +372,58 @@ async fn alpaca_bars_are_polled_across_pages_into_closed_bars() {
         "page two was followed: {closes:?}"
     );
     assert_eq!(closes.len(), 5);
+}
+
+#[tokio::test]
+async fn yahoo_charts_are_polled_without_a_key_and_an_unknown_symbol_does_not_stop_the_others() {
+    let log = Log::default();
+    let base = serve(log.clone()).await;
+    let run = unique("yahoo").to_uppercase();
+    let dir = std::env::temp_dir().join(&run);
+    std::fs::create_dir_all(&dir).unwrap();
+    let poll = dir.join("prices.json");
+    std::fs::write(
+        &poll,
+        serde_json::json!({"provider": "yahoo", "base_url": base, "interval": "1d", "lookback_days": 5,
+            "poll_interval_secs": 3600,
+            "instruments": [{"symbol": format!("{run}-GONE"), "provider_symbol": "GONE"},
+                            {"symbol": format!("{run}-NVDA"), "provider_symbol": "NVDA"}]}).to_string(),
+    )
+    .unwrap();
+    let brokers = brokers();
+    let mark = TopicMark::now(&brokers, Topic::Prices).await;
+    let mut extra = quick_fetch();
+    extra.push(("SHOCKWAVE_PRICES_POLL", poll.display().to_string()));
+    let config = settings("postgres://unused/db", &extra)
+        .config::<shockwave_ingest_prices::Config>(vec![])
+        .unwrap();
+    let shutdown = Shutdown::new();
+    let service = tokio::spawn(shockwave_ingest_prices::run(config, shutdown.clone()));
+    eventually("both charts asked for", Duration::from_secs(60), || {
+        let log = log.clone();
+        async move {
+            (!log.of("chart-NVDA").is_empty() && !log.of("chart-GONE").is_empty()).then_some(())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.trigger();
+    let summary = service.await.unwrap().unwrap();
+    // Five sessions in the fixture, one of them without trades.
+    assert_eq!(summary.published, 4);
+    let closes: BTreeSet<(String, String)> = events_of(&mark.read_since(&brokers).await)
+        .into_iter()
+        .filter_map(|e| match e.payload {
+            Payload::PriceBarClosed(b) if b.ticker.starts_with(&run) => Some((
+                b.period_start.date_naive().to_string(),
+                format!("{:.2}", b.close),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        closes.contains(&("2025-01-27".into(), "118.42".into())),
+        "{closes:?}"
+    );
+    assert_eq!(closes.len(), 4, "{closes:?}");
 }

@@ -207,6 +207,15 @@ impl Fetcher {
             .min(self.policy.backoff_max)
     }
 
+    /// Holds every request to `host` for `wait`.
+    async fn pause_host(&self, host: &str, wait: Duration) {
+        let mut slots = self.next_slot.lock().await;
+        let until = Instant::now() + wait;
+        let slot = slots.entry(host.to_string()).or_insert(until);
+        *slot = (*slot).max(until);
+        tracing::warn!(host, ?wait, "the server asked to wait (Retry-After)");
+    }
+
     /// Waits for this host's next request slot and books the one after it.
     async fn take_slot(&self, host: &str) {
         let spacing = Duration::from_secs(60) / self.policy.per_host_per_minute.max(1);
@@ -296,6 +305,11 @@ impl Fetcher {
                 attempts: attempt,
             };
             let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+            // A server that says when to come back is not asked before then, by this fetch or any other.
+            if let Some(wait) = retry_after(response.headers()) {
+                let host = parsed.host_str().unwrap_or("").to_string();
+                self.pause_host(&host, wait.min(MAX_RETRY_AFTER)).await;
+            }
             return if transient {
                 Attempt::Retry(error)
             } else {
@@ -331,6 +345,21 @@ impl Fetcher {
             content_type,
         })
     }
+}
+
+/// Longest `Retry-After` honoured: a server asking for more is asked again after this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A `Retry-After` header's wait: delay-seconds, or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = header_text(headers, reqwest::header::RETRY_AFTER)?;
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
 }
 
 fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {

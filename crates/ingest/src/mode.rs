@@ -31,6 +31,10 @@ pub struct IngestArgs {
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub log: LogArgs,
+    /// Fetch each source of the poll file once, print what each gave (HTTP outcome, items, newest item, items
+    /// refused) without publishing anything, and exit: 0 when every source works, 1 otherwise.
+    #[arg(long)]
+    pub check_sources: bool,
 }
 
 /// Publishing the events of files at the pace of their own timestamps.

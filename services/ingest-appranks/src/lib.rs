@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::net::SocketAddr;
 
 use chrono::Utc;
+use shockwave_ingest::check::{self, CheckRow};
+use shockwave_ingest::fetch::Fetcher;
 use shockwave_ingest::mode::{self, IngestArgs, Mode};
 use shockwave_ingest::replay::Pace;
 use shockwave_ingest::sink::{IngestSink, Summary};
@@ -108,4 +110,21 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
         }
     }
     files::finish(sink)
+}
+
+/// Fetches each configured chart once and reads it (`--check-sources`).
+pub async fn check_sources(config: &Config) -> anyhow::Result<Vec<CheckRow>> {
+    let Some(path) = &config.poll else {
+        anyhow::bail!(
+            "--check-sources needs the charts file (--poll or SHOCKWAVE_APPRANKS_CHARTS)"
+        );
+    };
+    let charts = charts_config::load(path)?;
+    let fetcher = Fetcher::new(config.ingest.fetch.policy())?;
+    Ok(
+        check::check_targets(&fetcher, &charts, |chart, bytes, _, url| {
+            apple_feed::convert(bytes, &chart.chart(), url, Utc::now())
+        })
+        .await,
+    )
 }

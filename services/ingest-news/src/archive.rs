@@ -57,6 +57,7 @@ pub fn read(bytes: &[u8], location: &str) -> (Vec<ArchiveItem>, Vec<Reject>) {
                     feed_id: line.feed_id,
                     source_name: line.source_name,
                     topic_hints: line.topic_hints,
+                    language: None,
                 },
                 item: RawItem {
                     link: line.url,

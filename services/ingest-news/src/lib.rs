@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::net::SocketAddr;
 
 use chrono::Utc;
+use shockwave_ingest::check::{self, CheckRow};
+use shockwave_ingest::fetch::Fetcher;
 use shockwave_ingest::files;
 use shockwave_ingest::mode::{self, IngestArgs, Mode};
 use shockwave_ingest::poll::{self, Converted, PollTarget};
@@ -82,6 +84,7 @@ pub fn convert_feed(
                     .clone()
                     .unwrap_or_else(|| file_stem(location)),
                 topic_hints: vec![],
+                language: None,
             });
             for item in document.items {
                 converted.push(normalize::to_event(
@@ -196,4 +199,19 @@ impl PollTarget for FeedConfig {
     fn interval(&self) -> std::time::Duration {
         FeedConfig::interval(self)
     }
+}
+
+/// Fetches each configured feed once and reads it (`--check-sources`).
+pub async fn check_sources(config: &Config) -> anyhow::Result<Vec<CheckRow>> {
+    let Some(path) = &config.poll else {
+        anyhow::bail!("--check-sources needs the feeds file (--poll or SHOCKWAVE_NEWS_FEEDS)");
+    };
+    let feeds = feeds_config::load(path)?;
+    let fetcher = Fetcher::new(config.ingest.fetch.policy())?;
+    Ok(
+        check::check_targets(&fetcher, &feeds, |feed, bytes, content_type, url| {
+            convert_feed(bytes, content_type, url, Some(&feed.source()))
+        })
+        .await,
+    )
 }

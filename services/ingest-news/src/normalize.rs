@@ -51,6 +51,8 @@ pub struct FeedSource {
     pub feed_id: String,
     pub source_name: String,
     pub topic_hints: Vec<String>,
+    /// The language the feed publishes in, for items that declare none (else detected from the text).
+    pub language: Option<String>,
 }
 
 /// An item as a format reader found it, before any rule is applied.
@@ -181,6 +183,7 @@ pub fn to_event(
     let language = item
         .language
         .as_deref()
+        .or(source.language.as_deref())
         .map(|l| l.trim().to_ascii_lowercase())
         .and_then(|l| l.get(..2).map(str::to_string))
         .filter(|l| l.chars().all(|c| c.is_ascii_lowercase()))
@@ -233,6 +236,7 @@ mod tests {
             feed_id: "wire".into(),
             source_name: "Wire".into(),
             topic_hints: vec!["ai_efficiency".into()],
+            language: None,
         }
     }
 

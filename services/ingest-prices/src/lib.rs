@@ -8,11 +8,14 @@ pub mod csv_bars;
 pub mod market_clock;
 pub mod poll_config;
 pub mod poller;
+pub mod yahoo_chart;
 
 use std::path::PathBuf;
 
 use std::net::SocketAddr;
 
+use shockwave_ingest::check::CheckRow;
+use shockwave_ingest::fetch::Fetcher;
 use shockwave_ingest::files;
 use shockwave_ingest::mode::{self, IngestArgs, Mode};
 use shockwave_ingest::poll::Converted;
@@ -159,4 +162,15 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
         }
     }
     files::finish(sink)
+}
+
+/// Fetches each configured instrument (Yahoo) or the first page of bars (Alpaca) once and reads it
+/// (`--check-sources`).
+pub async fn check_sources(config: &Config) -> anyhow::Result<Vec<CheckRow>> {
+    let Some(path) = &config.poll else {
+        anyhow::bail!("--check-sources needs the poll file (--poll or SHOCKWAVE_PRICES_POLL)");
+    };
+    let poll = poll_config::load(path)?;
+    let fetcher = Fetcher::new(config.ingest.fetch.policy())?;
+    poller::check(&fetcher, &poll, &config.credentials()).await
 }

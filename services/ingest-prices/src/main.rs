@@ -1,12 +1,17 @@
 //! `ingest-prices`: publishes price bars from CSV files or a polled market-data API.
 
-use shockwave_ingest_prices::{Config, run};
+use shockwave_ingest::check;
+use shockwave_ingest_prices::{Config, check_sources, run};
 use shockwave_kit::{Shutdown, cli, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = cli::parse();
     cli::exit_on(config.mode());
+    if config.ingest.check_sources {
+        telemetry::init_tool("ingest-prices", config.ingest.log.log_format);
+        check::print_and_exit(&check_sources(&config).await?);
+    }
     telemetry::init("ingest-prices", config.ingest.log.log_format);
     let summary = run(config, Shutdown::on_signals()).await?;
     tracing::info!(?summary, "ingest finished");

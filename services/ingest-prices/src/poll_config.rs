@@ -1,6 +1,7 @@
-//! Live polling configuration, from a JSON file: the provider's base URL, the bar interval, how far back each
-//! poll looks, and the instruments (with the provider's symbol when it differs, e.g. an ETF standing in for
-//! an index the provider does not carry). API keys come from the environment, never from the file.
+//! Live polling configuration, from a JSON file: the provider (`alpaca`, with keys, or `yahoo`, keyless), its
+//! base URL, the bar interval, how far back each poll looks, and the instruments (with the provider's symbol
+//! when it differs, e.g. an ETF standing in for an index the provider does not carry). API keys come from the
+//! environment, never from the file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,10 +22,24 @@ pub struct Instrument {
     pub benchmark: bool,
 }
 
+/// Where the bars come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Alpaca's market-data API (`/v2/stocks/bars`); needs an API key.
+    #[default]
+    Alpaca,
+    /// Yahoo Finance's chart endpoint (`/v8/finance/chart/{symbol}`); no key.
+    Yahoo,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PollConfig {
-    /// `https://data.alpaca.markets` in production; a local server in tests.
+    #[serde(default)]
+    pub provider: Provider,
+    /// `https://data.alpaca.markets` or `https://query1.finance.yahoo.com` in production; a local server in
+    /// tests.
     pub base_url: String,
     pub interval: BarInterval,
     #[serde(default = "default_lookback")]
@@ -97,6 +112,17 @@ mod tests {
         );
         assert_eq!(config.lookback_days, 5);
         assert!(parse(r#"{"base_url":"https://x","interval":"1d","instruments":[]}"#).is_err());
+    }
+
+    #[test]
+    fn the_shipped_yahoo_file_polls_the_baskets_and_the_benchmarks_without_a_key() {
+        let config = parse(include_str!("../../../deploy/config/prices-yahoo.json")).unwrap();
+        assert_eq!(config.provider, Provider::Yahoo);
+        let symbols = config.symbol_map();
+        for ours in ["NVDA", "AVGO", "TSM", "ASML", "^SOX", "QQQ", "SMH"] {
+            assert!(symbols.values().any(|s| s == ours), "{ours} missing");
+        }
+        assert!(config.poll_interval_secs >= 300);
     }
 
     #[test]

@@ -1,16 +1,17 @@
-//! Live polling of Alpaca bars: every interval, fetch the configured instruments' bars of the lookback
-//! window (following `next_page_token`), publish the closed ones. Re-fetched bars keep their ids, so overlap
-//! between polls costs nothing downstream.
+//! Live polling of bars: every interval, fetch the configured instruments' bars of the lookback window
+//! (Alpaca: every symbol in one request, following `next_page_token`; Yahoo: one chart request per symbol),
+//! publish the closed ones. Re-fetched bars keep their ids, so overlap between polls costs nothing downstream.
 
 use anyhow::Context;
 use chrono::{Duration, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
+use shockwave_ingest::check::CheckRow;
 use shockwave_ingest::fetch::{FetchPolicy, Fetched, Fetcher};
 use shockwave_ingest::sink::IngestSink;
 use shockwave_kit::Shutdown;
 
-use crate::alpaca_bars;
-use crate::poll_config::PollConfig;
+use crate::poll_config::{PollConfig, Provider};
+use crate::{alpaca_bars, yahoo_chart};
 
 /// Most pages followed in one poll (10 000 bars each).
 const MAX_PAGES: usize = 50;
@@ -72,14 +73,61 @@ pub fn page_url(
     Ok(url.to_string())
 }
 
-/// One poll over every page. Fetch failures are logged and counted by the fetcher; only publishing errors
-/// are returned.
+/// Yahoo's chart URL for one symbol: the lookback window as a range, the bar interval.
+pub fn yahoo_url(config: &PollConfig, provider_symbol: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(&config.base_url)?;
+    url.path_segments_mut()
+        .map_err(|()| anyhow::anyhow!("base_url cannot take a path"))?
+        .extend(["v8", "finance", "chart", provider_symbol]);
+    url.query_pairs_mut()
+        .append_pair("interval", yahoo_chart::interval_name(config.interval))
+        .append_pair("range", &format!("{}d", config.lookback_days.max(1)));
+    Ok(url.to_string())
+}
+
+/// One Yahoo poll: a chart request per instrument, one after the other (the fetcher spaces requests to the
+/// host). A symbol that fails is logged and skipped; the others still go through.
+async fn poll_yahoo(
+    sink: &mut IngestSink,
+    fetcher: &Fetcher,
+    config: &PollConfig,
+) -> anyhow::Result<()> {
+    for (provider_symbol, ours) in config.symbol_map() {
+        let url = yahoo_url(config, &provider_symbol)?;
+        let bytes = match fetcher.get(&url, &HeaderMap::new()).await {
+            Ok(Fetched::Body { bytes, .. }) => bytes,
+            Ok(Fetched::NotModified) => continue,
+            Err(error) => {
+                tracing::error!(symbol = %provider_symbol, kind = error.kind(), %error, "chart poll failed; trying again at the next interval");
+                continue;
+            }
+        };
+        let read = yahoo_chart::read(&bytes, &ours, config.interval, &url, Utc::now());
+        tracing::info!(
+            symbol = %provider_symbol,
+            bars = read.converted.events.len(),
+            still_open = read.still_open,
+            no_trade = read.no_trade,
+            rejected = read.converted.rejects.len(),
+            "chart read"
+        );
+        sink.reject_all(&read.converted.rejects).await?;
+        sink.publish(read.converted.events).await?;
+    }
+    Ok(())
+}
+
+/// One poll over every page (Alpaca) or every symbol (Yahoo). Fetch failures are logged and counted by the
+/// fetcher; only publishing errors are returned.
 pub async fn poll_once(
     sink: &mut IngestSink,
     fetcher: &Fetcher,
     config: &PollConfig,
     credentials: &Credentials,
 ) -> anyhow::Result<()> {
+    if config.provider == Provider::Yahoo {
+        return poll_yahoo(sink, fetcher, config).await;
+    }
     let headers = headers(credentials)?;
     let symbols = config.symbol_map();
     let now = Utc::now();
@@ -115,6 +163,62 @@ pub async fn poll_once(
     Ok(())
 }
 
+/// `--check-sources`: each Yahoo symbol, or the first page of Alpaca bars, fetched once and read; nothing is
+/// published.
+pub async fn check(
+    fetcher: &Fetcher,
+    config: &PollConfig,
+    credentials: &Credentials,
+) -> anyhow::Result<Vec<CheckRow>> {
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    let mut requests: Vec<(String, String, HeaderMap)> = Vec::new();
+    match config.provider {
+        Provider::Yahoo => {
+            for (provider_symbol, ours) in config.symbol_map() {
+                requests.push((ours, yahoo_url(config, &provider_symbol)?, HeaderMap::new()));
+            }
+        }
+        Provider::Alpaca => {
+            requests.push((
+                "alpaca bars".into(),
+                page_url(config, now, None)?,
+                headers(credentials)?,
+            ));
+        }
+    }
+    for (name, url, headers) in requests {
+        let row = match fetcher.get(&url, &headers).await {
+            Ok(Fetched::Body { bytes, .. }) => {
+                let converted = match config.provider {
+                    Provider::Yahoo => {
+                        yahoo_chart::read(&bytes, &name, config.interval, &url, now).converted
+                    }
+                    Provider::Alpaca => {
+                        alpaca_bars::read_page(
+                            &bytes,
+                            config.interval,
+                            &config.symbol_map(),
+                            &url,
+                            now,
+                        )
+                        .converted
+                    }
+                };
+                CheckRow::from_converted(&name, &converted)
+            }
+            Ok(Fetched::NotModified) => CheckRow {
+                outcome: "304".into(),
+                ok: true,
+                ..CheckRow::failed(&name, String::new())
+            },
+            Err(error) => CheckRow::failed(&name, format!("{}: {error}", error.kind())),
+        };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 /// Polls until shutdown.
 pub async fn poll(
     sink: &mut IngestSink,
@@ -147,6 +251,15 @@ mod tests {
         assert_eq!(
             url,
             "https://data.alpaca.markets/v2/stocks/bars?symbols=NVDA%2CSOXX&timeframe=1Day&start=2025-01-25T00%3A00%3A00Z&adjustment=raw&feed=iex&limit=10000&page_token=abc"
+        );
+    }
+
+    #[test]
+    fn the_yahoo_url_names_the_symbol_interval_and_range() {
+        let config = poll_config::parse(r#"{"provider":"yahoo","base_url":"https://query1.finance.yahoo.com","interval":"1d","lookback_days":5,"instruments":[{"symbol":"^SOX"}]}"#).unwrap();
+        assert_eq!(
+            yahoo_url(&config, "^SOX").unwrap(),
+            "https://query1.finance.yahoo.com/v8/finance/chart/^SOX?interval=1d&range=5d"
         );
     }
 

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::{HeaderMap as AxumHeaders, StatusCode as AxumStatus};
+use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::*;
@@ -336,5 +337,45 @@ async fn a_redirect_loop_ends_with_an_error() {
     assert!(
         error.to_string().contains("more than 5 redirects"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_asking_to_wait_with_retry_after_is_not_asked_again_before_then() {
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = times.clone();
+    let router = Router::new().route(
+        "/busy",
+        get(move || {
+            let mut seen = seen.lock().unwrap();
+            seen.push(std::time::Instant::now());
+            let first = seen.len() == 1;
+            async move {
+                if first {
+                    (
+                        AxumStatus::TOO_MANY_REQUESTS,
+                        [("retry-after", "1")],
+                        "slow down",
+                    )
+                        .into_response()
+                } else {
+                    "ok".into_response()
+                }
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let fetcher = Fetcher::new(quick_policy()).unwrap();
+    let fetched = fetcher
+        .get(&format!("{base}/busy"), &HeaderMap::new())
+        .await
+        .unwrap();
+    assert!(matches!(fetched, Fetched::Body { .. }));
+    let times = times.lock().unwrap();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(950),
+        "asked again after {:?}",
+        times[1] - times[0]
     );
 }
