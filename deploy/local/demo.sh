@@ -22,80 +22,27 @@ DATA="data/deepseek-week"
 SERVICES=(projector scorer alerter api)
 INGESTORS=(ingest-news ingest-appranks ingest-prices)
 
-# Stops what this demo started: SIGTERM to each, then waits for them to finish their shutdown (SIGKILL after
-# 20 s, which a clean stop never needs).
-stop_services() {
-  local name pid pids=() names=()
-  for name in "${INGESTORS[@]}" "${SERVICES[@]}"; do
-    if [ -f "$state/$name.pid" ]; then
-      pid="$(cat "$state/$name.pid")"
-      rm -f "$state/$name.pid"
-      if kill "$pid" 2>/dev/null; then
-        pids+=("$pid")
-        names+=("$name")
-      fi
-    fi
-  done
-  local i t
-  for i in "${!pids[@]}"; do
-    for ((t = 0; t < 200; t++)); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "${pids[$i]}" 2>/dev/null; then
-      kill -9 "${pids[$i]}" 2>/dev/null || true
-      echo "[demo] ${names[$i]} did not stop within 20 s; killed"
-    else
-      echo "[demo] stopped ${names[$i]}"
-    fi
-  done
-}
+TAG=demo
+# shellcheck source=deploy/local/services.sh
+source deploy/local/services.sh
 
 if [ "${1:-}" = stop ]; then
   stop_services
   exit 0
 fi
 
-bash deploy/local/stack.sh up
-stack_env="$root/.stack/env"
-[ "${SHOCKWAVE_BROKER_PORT:-9092}" = 9092 ] || stack_env="$root/.stack/env-$SHOCKWAVE_BROKER_PORT"
-# shellcheck disable=SC1090
-source "$stack_env"
-ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
-export ORT_DYLIB_PATH SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BROKERS="$KAFKA_BROKERS" \
-  SHOCKWAVE_API_ADDR="$API_ADDR"
-
-if [ -n "${SHOCKWAVE_DEMO_BIN_DIR:-}" ]; then
-  bin="$(cd "$SHOCKWAVE_DEMO_BIN_DIR" && pwd)"
-  for name in "${SERVICES[@]}" "${INGESTORS[@]}" shockwave; do
-    [ -x "$bin/$name" ] || { echo "[demo] $bin/$name is missing; build it or unset SHOCKWAVE_DEMO_BIN_DIR" >&2; exit 1; }
-  done
-  echo "[demo] using the binaries in $bin"
-else
-  echo "[demo] building the services (release)"
-  cargo build --release --quiet -p shockwave-ingest-prices -p shockwave-ingest-news -p shockwave-ingest-appranks \
-    -p shockwave-projector -p shockwave-scorer -p shockwave-alerter -p shockwave-api -p shockwave-cli
-  bin="$root/target/release"
-fi
+stack_up
+export SHOCKWAVE_API_ADDR="$API_ADDR"
+use_binaries SHOCKWAVE_DEMO_BIN_DIR
 
 stop_services
 mkdir -p "$state/logs"
 trap 'echo; echo "[demo] interrupted; stopping what it started"; stop_services; exit 130' INT TERM
-start() { # name binary args...
-  local name="$1" binary="$2"
-  shift 2
-  setsid -f bash -c 'echo $$ >"$1"; log="$2"; shift 2; exec "$@" >"$log" 2>&1 </dev/null' \
-    _ "$state/$name.pid" "$state/logs/$name.log" "$bin/$binary" "$@"
-}
 for name in "${SERVICES[@]}"; do
   start "$name" "$name"
 done
 sleep 2
-for name in "${SERVICES[@]}"; do
-  if ! kill -0 "$(cat "$state/$name.pid" 2>/dev/null)" 2>/dev/null; then
-    echo "[demo] $name stopped at start-up; the end of $state/logs/$name.log:" >&2
-    grep -v '^ *[0-9]*: \|^ *at ' "$state/logs/$name.log" | tail -5 >&2
-    stop_services
-    exit 1
-  fi
-done
+assert_started "${SERVICES[@]}"
 
 # One line per second while the replay runs, whenever something changed: how far history has got and what the
 # pipeline has projected of it.

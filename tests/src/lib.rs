@@ -5,6 +5,7 @@ pub mod demo_week;
 pub mod pipeline;
 pub mod private_broker;
 pub mod private_postgres;
+pub mod recorded_sources;
 pub mod seed;
 pub mod service_process;
 pub mod settings_reference;

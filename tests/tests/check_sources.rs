@@ -6,63 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use axum::Router;
-use axum::extract::Path as UrlPath;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use shockwave_tests::repo_root;
+use shockwave_tests::recorded_sources::{default_feeds_at, serve};
 use shockwave_tests::service_process::binary;
-
-async fn recording(UrlPath((folder, file)): UrlPath<(String, String)>) -> Response {
-    let root = repo_root().join("services");
-    let path = match folder.as_str() {
-        "news" => root.join("ingest-news/fixtures/sources").join(&file),
-        "apple" => root.join("ingest-appranks/fixtures").join(&file),
-        _ => root.join("ingest-prices/fixtures").join(&file),
-    };
-    match std::fs::read(&path) {
-        Ok(bytes) if file.ends_with(".html") => bytes.into_response(),
-        Ok(bytes) => ([("content-type", "application/xml")], bytes).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn chart(UrlPath(symbol): UrlPath<String>) -> Response {
-    let fixtures = repo_root().join("services/ingest-prices/fixtures");
-    match symbol.as_str() {
-        "NVDA" => std::fs::read(fixtures.join("yahoo-chart-nvda-1d.json"))
-            .unwrap()
-            .into_response(),
-        _ => (
-            StatusCode::NOT_FOUND,
-            std::fs::read(fixtures.join("yahoo-chart-unknown-symbol.json")).unwrap(),
-        )
-            .into_response(),
-    }
-}
-
-fn serve() -> String {
-    let router = Router::new()
-        .route("/rec/{folder}/{file}", get(recording))
-        .route(
-            "/html/page.html",
-            get(|| async { "<!doctype html><html><body>moved</body></html>" }),
-        )
-        .route("/v8/finance/chart/{symbol}", get(chart));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, router).await.unwrap();
-            })
-    });
-    format!("http://{addr}")
-}
 
 /// Runs `bin --poll FILE --check-sources` with a fast fetch budget; (exit code, stdout).
 fn check(bin: &str, poll: &Path) -> (i32, String) {
@@ -97,17 +42,12 @@ fn every_default_source_gets_a_row_and_a_broken_one_is_marked() {
     std::fs::create_dir_all(&dir).unwrap();
 
     // The default feeds, each pointed at its recording; plus one gone and one replaced by an HTML page.
-    let defaults =
-        std::fs::read_to_string(repo_root().join("deploy/config/news-feeds.json")).unwrap();
-    let mut feeds: serde_json::Value = serde_json::from_str(&defaults).unwrap();
+    let mut feeds = default_feeds_at(&base);
     let list = feeds["feeds"].as_array_mut().unwrap();
     let ids: Vec<String> = list
         .iter()
         .map(|f| f["id"].as_str().unwrap().to_string())
         .collect();
-    for feed in list.iter_mut() {
-        feed["url"] = format!("{base}/rec/news/{}.xml", feed["id"].as_str().unwrap()).into();
-    }
     list.push(serde_json::json!({"id": "gone", "url": format!("{base}/rec/news/gone.xml"), "source_name": "Gone"}));
     list.push(serde_json::json!({"id": "moved", "url": format!("{base}/html/page.html"), "source_name": "Moved"}));
     let path = dir.join("feeds.json");
