@@ -4,5 +4,6 @@
 
 pub mod event_study;
 pub mod lead_lag;
+pub mod pooled;
 pub mod series;
 pub mod stats;

@@ -148,6 +148,27 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         .unwrap();
     assert!(day0 < -0.05, "{study}");
 
+    // Pooled over every negative ai_efficiency shock: the week holds one episode, so a mean and no interval.
+    let pooled = api
+        .ok("/v1/event-study/pooled?subject=ai_efficiency&instrument=NVDA")
+        .await;
+    assert!(
+        pooled["event_days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "2025-01-27"),
+        "{pooled}"
+    );
+    let pooled_day0 = &pooled["windows"][0];
+    assert!(
+        pooled_day0["mean_car"].as_f64().unwrap() < -0.05,
+        "{pooled}"
+    );
+    if pooled_day0["events"] == 1 {
+        assert!(pooled_day0["ci95_low"].is_null(), "{pooled}");
+    }
+
     // DeepSeek's climb to No. 1.
     let ranks = api
         .ok("/v1/app-ranks?app=6737597349&from=2025-01-24&to=2025-01-26")
@@ -290,6 +311,11 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     api.bad("/v1/correlations?topic=ai_efficiency&max_lag=50", "max_lag")
         .await;
     api.bad("/v1/event-study", "shock_id").await;
+    api.bad(
+        "/v1/event-study/pooled?subject=ai_efficiency&direction=up",
+        "direction",
+    )
+    .await;
     api.bad("/v1/returns?instrument=basket:Robots", "instrument")
         .await;
     let (status, missing) = api

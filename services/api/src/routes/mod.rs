@@ -6,6 +6,7 @@ mod articles;
 mod correlations;
 mod event_study;
 mod models;
+mod pooled_study;
 mod prices;
 mod returns;
 mod sentiment;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(returns::list))
         .routes(routes!(correlations::table))
         .routes(routes!(event_study::study))
+        .routes(routes!(pooled_study::pooled))
         .routes(routes!(app_ranks::list))
         .routes(routes!(shocks::list))
         .routes(routes!(shocks::one))
