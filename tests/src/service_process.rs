@@ -185,6 +185,21 @@ impl ServiceProcess {
         }
     }
 
+    /// Waits up to `within` for the process to end on its own (a one-shot run); panics with the log's tail if
+    /// it does not, and returns its exit status.
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        exit_within(&mut child, within).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("{} still runs after {within:?}; {}", self.name, self.tail())
+        })
+    }
+
+    /// The whole current log.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// Panics (with the log's tail) if the process has exited on its own.
     pub fn assert_alive(&mut self) {
         if let Some(child) = self.child.as_mut()

@@ -7,6 +7,7 @@ pub mod canonical_url;
 pub mod dates;
 pub mod feed;
 pub mod feeds_config;
+pub mod gdelt;
 pub mod html_text;
 pub mod language;
 pub mod normalize;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::net::SocketAddr;
 
 use chrono::Utc;
+use shockwave_ingest::backfill::{self, BackfillArgs, Window};
 use shockwave_ingest::check::{self, CheckRow};
 use shockwave_ingest::fetch::Fetcher;
 use shockwave_ingest::files;
@@ -47,6 +49,22 @@ pub struct Config {
     pub poll: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub ingest: IngestArgs,
+    #[command(flatten)]
+    pub backfill: BackfillArgs,
+    /// The news archive the backfill reads: GDELT's DOC 2.0 API.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_GDELT_URL",
+        default_value = "https://api.gdeltproject.org/api/v2/doc/doc"
+    )]
+    pub gdelt_url: String,
+    /// What the backfill asks the archive for, in GDELT's query syntax.
+    #[arg(
+        long,
+        env = "SHOCKWAVE_NEWS_BACKFILL_QUERY",
+        default_value = "(nvidia OR semiconductor OR \"AI chips\" OR \"export controls\" OR deepseek OR \"AI model\")"
+    )]
+    pub backfill_query: String,
     /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
     #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9105")]
     pub admin_addr: SocketAddr,
@@ -157,8 +175,64 @@ pub async fn ingest_files(
     .await
 }
 
-/// Runs the configured mode until done (files) or shutdown (polling).
+/// The backfill's windows: a day (or `--backfill-window-days`) of GDELT's article list each.
+pub fn backfill_windows(config: &Config, today: chrono::NaiveDate) -> anyhow::Result<Vec<Window>> {
+    config
+        .backfill
+        .ranges(1, today)
+        .into_iter()
+        .map(|(from, to)| {
+            Ok(Window {
+                key: format!("gdelt {from}..{to}"),
+                url: gdelt::window_url(&config.gdelt_url, &config.backfill_query, from, to)?,
+                headers: reqwest::header::HeaderMap::new(),
+                subject: "gdelt".into(),
+            })
+        })
+        .collect()
+}
+
+/// Fetches the archive's history window by window (`--backfill-from`), publishes it and returns.
+async fn run_backfill(
+    config: &Config,
+    sink: &mut IngestSink,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let windows = backfill_windows(config, Utc::now().date_naive())?;
+    let mut policy = config.ingest.fetch.policy();
+    // GDELT asks for at most one request every five seconds.
+    let gdelt_host = url::Url::parse(&config.gdelt_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.ends_with("gdeltproject.org")))
+        .unwrap_or(false);
+    if gdelt_host {
+        policy.per_host_per_minute = policy.per_host_per_minute.min(12);
+    }
+    let fetcher = Fetcher::new(policy)?;
+    let state = config.backfill.state_path(STAGE);
+    let event_source = format!("{STAGE}:gdelt");
+    let summary = backfill::run(sink, &fetcher, &windows, &state, shutdown, |w, bytes| {
+        gdelt::read(bytes, &w.key, &event_source)
+    })
+    .await?;
+    tracing::info!(?summary, "backfill finished");
+    Ok(())
+}
+
+/// Runs the configured mode until done (files, backfill) or shutdown (polling).
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
+    if config.backfill.backfill_from.is_some() {
+        let mut sink = files::start(
+            config.admin_addr,
+            &config.ingest.kafka,
+            STAGE,
+            Topic::Articles,
+            &shutdown,
+        )
+        .await?;
+        run_backfill(&config, &mut sink, &shutdown).await?;
+        return files::finish(sink);
+    }
     let mode = config.mode()?;
     let mut sink = files::start(
         config.admin_addr,

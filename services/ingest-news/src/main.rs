@@ -7,7 +7,9 @@ use shockwave_kit::{Shutdown, cli, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = cli::parse();
-    cli::exit_on(config.mode());
+    if config.backfill.backfill_from.is_none() {
+        cli::exit_on(config.mode());
+    }
     if config.ingest.check_sources {
         telemetry::init_tool("ingest-news", config.ingest.log.log_format);
         check::print_and_exit(&check_sources(&config).await?);

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use std::net::SocketAddr;
 
+use shockwave_ingest::backfill::{self, BackfillArgs};
 use shockwave_ingest::check::CheckRow;
 use shockwave_ingest::fetch::Fetcher;
 use shockwave_ingest::files;
@@ -67,6 +68,8 @@ pub struct Config {
     pub alpaca_secret_key: Option<String>,
     #[command(flatten)]
     pub ingest: IngestArgs,
+    #[command(flatten)]
+    pub backfill: BackfillArgs,
     /// Where `/healthz`, `/readyz` and `/metrics` listen; port 0 picks a free one.
     #[arg(long, env = "SHOCKWAVE_ADMIN_ADDR", default_value = "127.0.0.1:9101")]
     pub admin_addr: SocketAddr,
@@ -148,6 +151,22 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
     match &mode {
         Mode::Files { paths, pace } => {
             ingest_files(&mut sink, paths, config.prices_interval, *pace, &shutdown).await?
+        }
+        Mode::Poll { config: file } if config.backfill.backfill_from.is_some() => {
+            let poll = poll_config::load(file)?;
+            let windows = poller::backfill_windows(&poll, &config.backfill, chrono::Utc::now())?;
+            let fetcher = Fetcher::new(config.ingest.fetch.policy())?;
+            let state = config.backfill.state_path(STAGE);
+            let summary = backfill::run(
+                &mut sink,
+                &fetcher,
+                &windows,
+                &state,
+                &shutdown,
+                |w, bytes| poller::read_backfill(&poll, w, bytes),
+            )
+            .await?;
+            tracing::info!(?summary, "backfill finished");
         }
         Mode::Poll { config: file } => {
             let poll = poll_config::load(file)?;

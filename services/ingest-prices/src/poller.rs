@@ -5,8 +5,10 @@
 use anyhow::Context;
 use chrono::{Duration, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
+use shockwave_ingest::backfill::{BackfillArgs, Window};
 use shockwave_ingest::check::CheckRow;
 use shockwave_ingest::fetch::{FetchPolicy, Fetched, Fetcher};
+use shockwave_ingest::poll::Converted;
 use shockwave_ingest::sink::IngestSink;
 use shockwave_kit::Shutdown;
 
@@ -161,6 +163,62 @@ pub async fn poll_once(
         "stopped following pages; shorten lookback_days or poll more often"
     );
     Ok(())
+}
+
+/// The backfill's windows: a year (or `--backfill-window-days`) of daily bars per instrument, from Yahoo's
+/// chart endpoint with `period1`/`period2`. Alpaca's history is not read here: use a Yahoo poll file.
+pub fn backfill_windows(
+    config: &PollConfig,
+    args: &BackfillArgs,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<Vec<Window>> {
+    anyhow::ensure!(
+        config.provider == Provider::Yahoo,
+        "the backfill reads Yahoo's history: give a poll file with \"provider\": \"yahoo\""
+    );
+    let mut windows = Vec::new();
+    for (provider_symbol, ours) in config.symbol_map() {
+        for (from, to) in args.ranges(365, now.date_naive()) {
+            let start = from.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+            let end = (to + Duration::days(1))
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc()
+                .timestamp();
+            let mut url = url::Url::parse(&yahoo_url(config, &provider_symbol)?)?;
+            url.query_pairs_mut()
+                .clear()
+                .append_pair("interval", yahoo_chart::interval_name(config.interval))
+                .append_pair("period1", &start.to_string())
+                .append_pair("period2", &end.to_string());
+            windows.push(Window {
+                key: format!("{ours} {from}..{to}"),
+                url: url.to_string(),
+                headers: HeaderMap::new(),
+                subject: ours.clone(),
+            });
+        }
+    }
+    Ok(windows)
+}
+
+/// One backfill window's chart: its bars, or an error when the body is not a chart response at all (the
+/// window is fetched again by the next run).
+pub fn read_backfill(
+    config: &PollConfig,
+    window: &Window,
+    bytes: &[u8],
+) -> Result<Converted, String> {
+    let read = yahoo_chart::read(
+        bytes,
+        &window.subject,
+        config.interval,
+        &window.url,
+        Utc::now(),
+    );
+    match read.converted.rejects.first() {
+        Some(reject) if reject.kind == "json" => Err(reject.reason.clone()),
+        _ => Ok(read.converted),
+    }
 }
 
 /// `--check-sources`: each Yahoo symbol, or the first page of Alpaca bars, fetched once and read; nothing is
