@@ -61,7 +61,10 @@ pub fn binary(name: &str) -> PathBuf {
             .filter(|t| t.is_bin() && t.name != name)
             .map(|t| PathBuf::from(t.src_path.as_std_path())),
     );
-    dirs.push(crate::repo_root().join("migrations"));
+    // The migrations are compiled into what links the store crate, and only into that.
+    if dirs.iter().any(|d| d.ends_with("crates/store")) {
+        dirs.push(crate::repo_root().join("migrations"));
+    }
     let sources = dirs
         .iter()
         .map(|dir| newest_source(dir, &skip))

@@ -10,14 +10,17 @@ pub mod shocks;
 use shockwave_schemas::{Event, Payload};
 use sqlx::{Postgres, Transaction};
 
-/// Tables rebuilt by a replay (configuration such as `active_model` and reference data are kept).
-pub const TABLES: [&str; 6] = [
+/// Tables rebuilt by a replay (configuration such as `active_model` and reference data are kept), in the order
+/// a replay empties them: `sentiment_minutes` last, once the triggers have taken back what the three article
+/// tables gave it.
+pub const TABLES: [&str; 7] = [
     "article_subjects",
     "article_scores",
     "articles",
     "app_ranks",
     "shock_events",
     "price_bars",
+    "sentiment_minutes",
 ];
 
 /// Applies every projection to the events that were new in this batch.
