@@ -215,6 +215,24 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     );
 }
 
+#[tokio::test]
+async fn a_query_cancelled_by_the_statement_timeout_is_a_503_asking_for_less() {
+    let (_, pool) = fresh_database().await;
+    let mut connection = pool.acquire().await.unwrap();
+    sqlx::query("SET statement_timeout = 50")
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    let error = sqlx::query("SELECT pg_sleep(5)")
+        .execute(&mut *connection)
+        .await
+        .unwrap_err();
+    let problem = shockwave_api::problem::Problem::from(error);
+    assert_eq!(problem.status, 503, "{problem:?}");
+    let body = serde_json::to_value(&problem).unwrap();
+    assert!(body.to_string().contains("narrower range"), "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_do_not_starve_clients_and_shutdown_keeps_its_deadline() {
     let (_, pool) = fresh_database().await;

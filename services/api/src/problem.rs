@@ -126,6 +126,17 @@ impl Problem {
 
 impl From<sqlx::Error> for Problem {
     fn from(error: sqlx::Error) -> Self {
+        // 57014: the statement timeout cancelled a query too large for it; the client can ask for less.
+        let cancelled = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "57014");
+        if cancelled {
+            tracing::warn!(%error, "a query ran past the statement timeout");
+            return Problem::unavailable(
+                "the query took longer than the statement timeout: ask for a narrower range or a larger bucket",
+            );
+        }
         Problem::internal(&error)
     }
 }
