@@ -81,7 +81,11 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
     let group = unique("alerter");
     let alerter = start_alerter(&database_url, &group, &alerter_settings).await;
 
-    let news = settings(&database_url, &on_broker())
+    // Paced by the news's own times (four days a second), as in the demo, so the scores reach the alerter in
+    // history's order whatever the machine's load.
+    let mut paced = on_broker();
+    paced.push(("SHOCKWAVE_REPLAY_SPEED", "345600".to_string()));
+    let news = settings(&database_url, &paced)
         .config::<shockwave_ingest_news::Config>(vec![
             repo_root()
                 .join("data/deepseek-week/news")
