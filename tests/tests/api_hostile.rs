@@ -364,13 +364,18 @@ async fn reads_during_a_replay_answer_within_a_second_with_the_old_data() {
         .unwrap()
         .len();
     assert_eq!(bars_before, 2_000);
-    let replay = tokio::spawn({
-        let pool = pool.clone();
-        async move {
-            shockwave_projector::replay::replay(&pool, None)
-                .await
-                .unwrap()
-        }
+    // The replay runs where it runs in a deployment: beside the API, not in its runtime (the projector's own
+    // process; here a thread with its own runtime and connections).
+    let options = (*pool.connect_options()).clone();
+    let replay = std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let pool = sqlx::PgPool::connect_with(options).await.unwrap();
+                shockwave_projector::replay::replay(&pool, None)
+                    .await
+                    .unwrap()
+            })
     });
     let mut slowest = Duration::ZERO;
     let mut reads = 0;
@@ -390,7 +395,7 @@ async fn reads_during_a_replay_answer_within_a_second_with_the_old_data() {
         reads += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let summary = replay.await.unwrap();
+    let summary = replay.join().unwrap();
     println!(
         "{reads} reads during a replay of {} events; slowest {slowest:?}",
         summary.events
