@@ -221,19 +221,11 @@ async fn run_backfill(
 
 /// Runs the configured mode until done (files, backfill) or shutdown (polling).
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> {
-    if config.backfill.backfill_from.is_some() {
-        let mut sink = files::start(
-            config.admin_addr,
-            &config.ingest.kafka,
-            STAGE,
-            Topic::Articles,
-            &shutdown,
-        )
-        .await?;
-        run_backfill(&config, &mut sink, &shutdown).await?;
-        return files::finish(sink);
-    }
-    let mode = config.mode()?;
+    // A backfill needs neither files nor a feeds file.
+    let mode = match config.backfill.backfill_from {
+        Some(_) => None,
+        None => Some(config.mode()?),
+    };
     let mut sink = files::start(
         config.admin_addr,
         &config.ingest.kafka,
@@ -242,6 +234,10 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
         &shutdown,
     )
     .await?;
+    let Some(mode) = mode else {
+        run_backfill(&config, &mut sink, &shutdown).await?;
+        return files::finish(sink);
+    };
     match &mode {
         Mode::Files { paths, pace } => ingest_files(&mut sink, paths, *pace, &shutdown).await?,
         Mode::Poll { config: feeds } => {
