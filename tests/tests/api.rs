@@ -16,6 +16,16 @@ const TOKEN: &str = "admin-test-token";
 
 struct Api(Router);
 
+/// A `sentiment_buckets` row: start, mean score, positive and negative shares, count, buzz.
+type ViewBucket = (
+    chrono::DateTime<chrono::Utc>,
+    f64,
+    f64,
+    f64,
+    i64,
+    Option<f64>,
+);
+
 impl Api {
     async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
         let response = self.0.clone().oneshot(request).await.unwrap();
@@ -205,6 +215,51 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         .ok("/v1/sentiment?ticker=NVDA&bucket=hour&from=2025-01-26&to=2025-01-28")
         .await;
     assert!(!hours["buckets"].as_array().unwrap().is_empty());
+    // Every bucket size answers exactly what the view says, buzz included (the API slides its own window
+    // over the stored sums); `from` inside a bucket still returns that bucket whole.
+    for (size, from, to) in [
+        ("minute", "2025-01-26T10:30:30Z", "2025-01-27T16:00:00Z"),
+        ("hour", "2025-01-25T10:30:00Z", "2025-01-28T00:00:00Z"),
+        ("day", "2025-01-01T12:00:00Z", "2025-02-28T00:00:00Z"),
+    ] {
+        let answer = api
+            .ok(&format!(
+                "/v1/sentiment?topic=ai_efficiency&bucket={size}&from={from}&to={to}"
+            ))
+            .await;
+        // serde_json reads a float to within one unit in the last place, hence the tolerance.
+        let same = |a: &Value, b: Option<f64>| match (a.as_f64(), b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            (None, None) => a.is_null(),
+            _ => false,
+        };
+        let got = answer["buckets"].as_array().unwrap();
+        let want: Vec<ViewBucket> = sqlx::query_as(
+            "SELECT bucket_start, mean_score, positive_share, negative_share, article_count, buzz FROM sentiment_buckets \
+             WHERE bucket_size = $1 AND subject_kind = 'topic' AND subject = 'ai_efficiency' \
+               AND bucket_start >= date_trunc($1, $2::timestamptz, 'UTC') AND bucket_start <= $3::timestamptz \
+             ORDER BY bucket_start",
+        )
+        .bind(size)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(got.len(), want.len(), "{size}: {answer}");
+        for (b, (start, mean, positive, negative, count, buzz)) in got.iter().zip(&want) {
+            assert!(
+                b["bucket_start"] == json!(start)
+                    && same(&b["mean_score"], Some(*mean))
+                    && same(&b["positive_share"], Some(*positive))
+                    && same(&b["negative_share"], Some(*negative))
+                    && b["article_count"] == json!(count)
+                    && same(&b["buzz"], *buzz),
+                "{size} bucket {b} differs from the view's {start} {mean} {positive} {negative} {count} {buzz:?}"
+            );
+        }
+        assert!(!want.is_empty(), "{size}");
+    }
     let table = api
         .ok("/v1/correlations?topic=ai_efficiency&instrument=basket:ai_hardware&max_lag=5")
         .await;

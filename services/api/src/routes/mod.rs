@@ -3,6 +3,7 @@
 mod admin;
 mod app_ranks;
 mod articles;
+mod buzz;
 mod correlations;
 mod event_study;
 mod models;

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::buzz;
 use crate::AppState;
 use crate::params::{self, ApiQuery};
 use crate::problem::Problem;
@@ -24,13 +25,13 @@ pub(super) struct SentimentQuery {
     bucket: Option<String>,
     /// Start (RFC 3339 or YYYY-MM-DD); default 30 days before `to`.
     from: Option<String>,
-    /// End; default now.
+    /// End; default now. Every bucket that starts in the range is returned whole.
     to: Option<String>,
     /// Model version; default the active one.
     model: Option<String>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct Bucket {
     pub bucket_start: DateTime<Utc>,
     pub mean_score: f64,
@@ -80,15 +81,35 @@ pub(super) async fn list(
                 .await?
         }
     };
-    let buckets = sqlx::query_as::<_, Bucket>(include_str!("sql/sentiment.sql"))
-        .bind(kind)
-        .bind(&subject)
-        .bind(&model_version)
-        .bind(bucket)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&state.pool)
-        .await?;
+    // Whole buckets from the one `from` falls in, and the trailing week before it for buzz.
+    let first = bucket_start(from, bucket);
+    let since = first - buzz::TRAILING;
+    let stored: buzz::Columns = if bucket == "minute" {
+        sqlx::query_as(include_str!("sql/sentiment_minutes.sql"))
+            .bind(kind)
+            .bind(&subject)
+            .bind(&model_version)
+            .bind(since)
+            .bind(to)
+            .fetch_one(&state.pool)
+            .await?
+    } else {
+        sqlx::query_as(include_str!("sql/sentiment_rollups.sql"))
+            .bind(kind)
+            .bind(&subject)
+            .bind(&model_version)
+            .bind(bucket)
+            .bind(since)
+            .bind(to)
+            .fetch_one(&state.pool)
+            .await?
+    };
+    let per_week = match bucket {
+        "minute" => 10080.0,
+        "hour" => 168.0,
+        _ => 7.0,
+    };
+    let buckets = buzz::with_buzz(&stored.into_rows(), first, per_week);
     let sentiment = Sentiment {
         subject_kind: kind.into(),
         subject,
@@ -99,4 +120,17 @@ pub(super) async fn list(
         buckets,
     };
     respond::json(&headers, &sentiment)
+}
+
+/// The start of the UTC minute, hour or day `at` falls in.
+fn bucket_start(at: DateTime<Utc>, bucket: &str) -> DateTime<Utc> {
+    let (hour, minute) = match bucket {
+        "minute" => (at.hour(), at.minute()),
+        "hour" => (at.hour(), 0),
+        _ => (0, 0),
+    };
+    at.date_naive()
+        .and_hms_opt(hour, minute, 0)
+        .expect("a valid time of day")
+        .and_utc()
 }

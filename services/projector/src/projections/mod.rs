@@ -11,9 +11,9 @@ use shockwave_schemas::{Event, Payload};
 use sqlx::{Postgres, Transaction};
 
 /// Tables rebuilt by a replay (configuration such as `active_model` and reference data are kept), in the order
-/// a replay empties them: `sentiment_minutes` last, once the triggers have taken back what the three article
-/// tables gave it.
-pub const TABLES: [&str; 7] = [
+/// a replay empties them: the sums the triggers keep (`sentiment_minutes`, `sentiment_rollups`) last, once the
+/// triggers have taken back what the three article tables gave them.
+pub const TABLES: [&str; 8] = [
     "article_subjects",
     "article_scores",
     "articles",
@@ -21,6 +21,7 @@ pub const TABLES: [&str; 7] = [
     "shock_events",
     "price_bars",
     "sentiment_minutes",
+    "sentiment_rollups",
 ];
 
 /// Applies every projection to the events that were new in this batch.
