@@ -1,5 +1,5 @@
 -- One subject's per-minute sums for a model version over [$4, $5], as the triggers keep them
--- (migrations/20251130000005_sentiment_minutes.sql), read from the covering index in time order: the cost
+-- (migrations/20251130000005_sentiment_sums.sql), read from the primary key in time order: the cost
 -- follows the range asked for, not the years stored. One row of arrays, one per column: a week of minutes is
 -- 20,000 rows, and decoding arrays costs the API a fraction of what decoding as many rows does.
 SELECT coalesce(array_agg(bucket_start), '{}') AS starts, coalesce(array_agg(mean_score), '{}') AS means,

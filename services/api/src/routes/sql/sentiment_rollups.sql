@@ -1,5 +1,5 @@
 -- One subject's hourly or daily sums ($4) for a model version over [$5, $6], as the triggers keep them
--- (migrations/20251130000006_sentiment_rollups.sql), read from the primary key in time order: one row per
+-- (migrations/20251130000005_sentiment_sums.sql), read from the primary key in time order: one row per
 -- bucket, returned as one row of arrays like sentiment_minutes.sql.
 SELECT coalesce(array_agg(bucket_start), '{}') AS starts, coalesce(array_agg(mean_score), '{}') AS means,
        coalesce(array_agg(positive), '{}') AS positives, coalesce(array_agg(negative), '{}') AS negatives,
