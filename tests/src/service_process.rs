@@ -87,6 +87,17 @@ pub fn signal(signal: &str, target: &str) {
     assert!(sent.success(), "kill {signal} {target}");
 }
 
+/// Whether process `pid` runs: it exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
 /// Waits up to `within` for `child` to exit; `None` if it still runs.
 pub fn exit_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let deadline = std::time::Instant::now() + within;

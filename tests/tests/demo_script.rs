@@ -12,7 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use shockwave_tests::private_broker::PrivateBroker;
-use shockwave_tests::service_process::{binary, exit_within, signal};
+use shockwave_tests::service_process::{alive, binary, exit_within, signal};
 use shockwave_tests::webhook_sink::free_addr;
 use shockwave_tests::{repo_root, server_url, unique};
 
@@ -132,17 +132,6 @@ fn wait_for_exit(child: &mut Child, within: Duration, log: &Path) -> ExitStatus 
             std::fs::read_to_string(log).unwrap_or_default()
         )
     })
-}
-
-/// Alive and not a zombie.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
 }
 
 fn assert_all_gone(pids: &BTreeMap<String, u32>, output: &str) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use shockwave_tests::private_broker::PrivateBroker;
 use shockwave_tests::recorded_sources::{default_feeds_at, serve};
-use shockwave_tests::service_process::{binary, exit_within, signal};
+use shockwave_tests::service_process::{alive, binary, exit_within, signal};
 use shockwave_tests::webhook_sink::free_addr;
 use shockwave_tests::{repo_root, server_url, unique};
 
@@ -32,16 +32,6 @@ fn figure(line: &str, label: &str) -> u64 {
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
 }
 
 fn write_json(path: &Path, value: serde_json::Value) {

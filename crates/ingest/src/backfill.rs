@@ -133,7 +133,8 @@ pub struct BackfillSummary {
 
 /// Fetches every window not yet done, converts and publishes it, and records it done; stops early (state
 /// kept) on shutdown. `convert` refuses a body that is no answer at all (a rate-limit page): the window stays
-/// to do, and a rerun fetches it again.
+/// to do, the backfill goes on with the others and ends in an error naming how many failed (so the process
+/// exits non-zero), and a rerun fetches only those again.
 pub async fn run(
     sink: &mut IngestSink,
     fetcher: &Fetcher,
@@ -202,7 +203,23 @@ pub async fn run(
             "backfill progress"
         );
     }
-    Ok(summary)
+    tracing::info!(?summary, "backfill finished");
+    summary.into_result()
+}
+
+impl BackfillSummary {
+    /// An error when any window failed: the rest was published and recorded, and a rerun fetches the failed
+    /// ones.
+    fn into_result(self) -> anyhow::Result<Self> {
+        if self.failed > 0 {
+            anyhow::bail!(
+                "{} of {} backfill windows failed (each logged with its reason); run the backfill again to fetch them",
+                self.failed,
+                self.windows
+            );
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]
@@ -236,6 +253,25 @@ mod tests {
             }
             .ranges(1, today)
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_failed_window_makes_the_backfill_an_error() {
+        let fine = BackfillSummary {
+            windows: 3,
+            fetched: 3,
+            ..BackfillSummary::default()
+        };
+        assert_eq!(fine.clone().into_result().unwrap(), fine);
+        let error = BackfillSummary { failed: 1, ..fine }
+            .into_result()
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("1 of 3 backfill windows failed"),
+            "{error}"
         );
     }
 

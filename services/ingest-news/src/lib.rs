@@ -211,11 +211,10 @@ async fn run_backfill(
     let fetcher = Fetcher::new(policy)?;
     let state = config.backfill.state_path(STAGE);
     let event_source = format!("{STAGE}:gdelt");
-    let summary = backfill::run(sink, &fetcher, &windows, &state, shutdown, |w, bytes| {
+    backfill::run(sink, &fetcher, &windows, &state, shutdown, |w, bytes| {
         gdelt::read(bytes, &w.key, &event_source)
     })
     .await?;
-    tracing::info!(?summary, "backfill finished");
     Ok(())
 }
 

@@ -144,7 +144,6 @@ pub fn read_page(
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use shockwave_schemas::Payload;
 
     const FIXTURE: &[u8] = include_bytes!("../fixtures/alpaca-bars-1day.json");
 
@@ -153,14 +152,7 @@ mod tests {
     }
 
     fn bars(read: &PageRead) -> Vec<PriceBarClosed> {
-        read.converted
-            .events
-            .iter()
-            .map(|e| match &e.payload {
-                Payload::PriceBarClosed(b) => b.clone(),
-                other => panic!("{other:?}"),
-            })
-            .collect()
+        crate::test_bars::bars(&read.converted)
     }
 
     #[test]

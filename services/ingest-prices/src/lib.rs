@@ -10,6 +10,9 @@ pub mod poll_config;
 pub mod poller;
 pub mod yahoo_chart;
 
+#[cfg(test)]
+mod test_bars;
+
 use std::path::PathBuf;
 
 use std::net::SocketAddr;
@@ -157,7 +160,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
             let windows = poller::backfill_windows(&poll, &config.backfill, chrono::Utc::now())?;
             let fetcher = Fetcher::new(config.ingest.fetch.policy())?;
             let state = config.backfill.state_path(STAGE);
-            let summary = backfill::run(
+            backfill::run(
                 &mut sink,
                 &fetcher,
                 &windows,
@@ -166,7 +169,6 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<Summary> 
                 |w, bytes| poller::read_backfill(&poll, w, bytes),
             )
             .await?;
-            tracing::info!(?summary, "backfill finished");
         }
         Mode::Poll { config: file } => {
             let poll = poll_config::load(file)?;

@@ -189,14 +189,7 @@ mod tests {
     const MISSING: &[u8] = include_bytes!("../fixtures/yahoo-chart-unknown-symbol.json");
 
     fn bars(read: &ChartRead) -> Vec<PriceBarClosed> {
-        read.converted
-            .events
-            .iter()
-            .map(|e| match &e.payload {
-                Payload::PriceBarClosed(b) => b.clone(),
-                other => panic!("{other:?}"),
-            })
-            .collect()
+        crate::test_bars::bars(&read.converted)
     }
 
     #[test]
