@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use shockwave_ingest::backfill::{BackfillArgs, Window};
 use shockwave_ingest::check::CheckRow;
 use shockwave_ingest::fetch::{FetchPolicy, Fetched, Fetcher};
-use shockwave_ingest::poll::Converted;
+use shockwave_ingest::poll::{self, Converted, PollTarget};
 use shockwave_ingest::sink::IngestSink;
 use shockwave_kit::Shutdown;
 
@@ -87,34 +87,49 @@ pub fn yahoo_url(config: &PollConfig, provider_symbol: &str) -> anyhow::Result<S
     Ok(url.to_string())
 }
 
+/// One instrument's Yahoo chart, polled by the shared polling step.
+struct YahooChart {
+    ours: String,
+    url: String,
+    every: std::time::Duration,
+}
+
+impl PollTarget for YahooChart {
+    fn id(&self) -> &str {
+        &self.ours
+    }
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+    fn interval(&self) -> std::time::Duration {
+        self.every
+    }
+}
+
 /// One Yahoo poll: a chart request per instrument, one after the other (the fetcher spaces requests to the
-/// host). A symbol that fails is logged and skipped; the others still go through.
+/// host), each through the shared polling step: a symbol that fails is logged and counted, and the others still
+/// go through.
 async fn poll_yahoo(
     sink: &mut IngestSink,
     fetcher: &Fetcher,
     config: &PollConfig,
 ) -> anyhow::Result<()> {
-    for (provider_symbol, ours) in config.symbol_map() {
-        let url = yahoo_url(config, &provider_symbol)?;
-        let bytes = match fetcher.get(&url, &HeaderMap::new()).await {
-            Ok(Fetched::Body { bytes, .. }) => bytes,
-            Ok(Fetched::NotModified) => continue,
-            Err(error) => {
-                tracing::error!(symbol = %provider_symbol, kind = error.kind(), %error, "chart poll failed; trying again at the next interval");
-                continue;
-            }
-        };
-        let read = yahoo_chart::read(&bytes, &ours, config.interval, &url, Utc::now());
-        tracing::info!(
-            symbol = %provider_symbol,
-            bars = read.converted.events.len(),
+    let convert = |chart: &YahooChart, bytes: &[u8], _: Option<&str>, url: &str| {
+        let read = yahoo_chart::read(bytes, &chart.ours, config.interval, url, Utc::now());
+        tracing::debug!(
             still_open = read.still_open,
             no_trade = read.no_trade,
-            rejected = read.converted.rejects.len(),
-            "chart read"
+            "bars left for later"
         );
-        sink.reject_all(&read.converted.rejects).await?;
-        sink.publish(read.converted.events).await?;
+        read.converted
+    };
+    for (provider_symbol, ours) in config.symbol_map() {
+        let chart = YahooChart {
+            url: yahoo_url(config, &provider_symbol)?,
+            ours,
+            every: config.poll_interval(),
+        };
+        poll::poll_once(sink, fetcher, &chart, &convert).await?;
     }
     Ok(())
 }
