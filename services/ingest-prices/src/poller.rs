@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::{Duration, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use shockwave_ingest::backfill::{BackfillArgs, Window};
-use shockwave_ingest::check::CheckRow;
+use shockwave_ingest::check::{self, CheckRow};
 use shockwave_ingest::fetch::{FetchPolicy, Fetched, Fetcher};
 use shockwave_ingest::poll::{self, Converted, PollTarget};
 use shockwave_ingest::sink::IngestSink;
@@ -87,16 +87,18 @@ pub fn yahoo_url(config: &PollConfig, provider_symbol: &str) -> anyhow::Result<S
     Ok(url.to_string())
 }
 
-/// One instrument's Yahoo chart, polled by the shared polling step.
-struct YahooChart {
-    ours: String,
+/// One request for bars (a Yahoo chart, or Alpaca's first page), for the shared polling and checking steps.
+struct BarSource {
+    /// Our name for it: the instrument of a chart.
+    name: String,
     url: String,
+    headers: HeaderMap,
     every: std::time::Duration,
 }
 
-impl PollTarget for YahooChart {
+impl PollTarget for BarSource {
     fn id(&self) -> &str {
-        &self.ours
+        &self.name
     }
     fn url(&self) -> String {
         self.url.clone()
@@ -104,6 +106,36 @@ impl PollTarget for YahooChart {
     fn interval(&self) -> std::time::Duration {
         self.every
     }
+    fn headers(&self) -> HeaderMap {
+        self.headers.clone()
+    }
+}
+
+/// A Yahoo chart request per instrument.
+fn yahoo_sources(config: &PollConfig) -> anyhow::Result<Vec<BarSource>> {
+    config
+        .symbol_map()
+        .into_iter()
+        .map(|(provider_symbol, ours)| {
+            Ok(BarSource {
+                url: yahoo_url(config, &provider_symbol)?,
+                name: ours,
+                headers: HeaderMap::new(),
+                every: config.poll_interval(),
+            })
+        })
+        .collect()
+}
+
+/// A Yahoo chart's bars; how many were left for later is logged.
+fn read_chart(config: &PollConfig, chart: &BarSource, bytes: &[u8], url: &str) -> Converted {
+    let read = yahoo_chart::read(bytes, &chart.name, config.interval, url, Utc::now());
+    tracing::debug!(
+        still_open = read.still_open,
+        no_trade = read.no_trade,
+        "bars left for later"
+    );
+    read.converted
 }
 
 /// One Yahoo poll: a chart request per instrument, one after the other (the fetcher spaces requests to the
@@ -114,21 +146,10 @@ async fn poll_yahoo(
     fetcher: &Fetcher,
     config: &PollConfig,
 ) -> anyhow::Result<()> {
-    let convert = |chart: &YahooChart, bytes: &[u8], _: Option<&str>, url: &str| {
-        let read = yahoo_chart::read(bytes, &chart.ours, config.interval, url, Utc::now());
-        tracing::debug!(
-            still_open = read.still_open,
-            no_trade = read.no_trade,
-            "bars left for later"
-        );
-        read.converted
+    let convert = |chart: &BarSource, bytes: &[u8], _: Option<&str>, url: &str| {
+        read_chart(config, chart, bytes, url)
     };
-    for (provider_symbol, ours) in config.symbol_map() {
-        let chart = YahooChart {
-            url: yahoo_url(config, &provider_symbol)?,
-            ours,
-            every: config.poll_interval(),
-        };
+    for chart in yahoo_sources(config)? {
         poll::poll_once(sink, fetcher, &chart, &convert).await?;
     }
     Ok(())
@@ -244,52 +265,27 @@ pub async fn check(
     credentials: &Credentials,
 ) -> anyhow::Result<Vec<CheckRow>> {
     let now = Utc::now();
-    let mut rows = Vec::new();
-    let mut requests: Vec<(String, String, HeaderMap)> = Vec::new();
-    match config.provider {
-        Provider::Yahoo => {
-            for (provider_symbol, ours) in config.symbol_map() {
-                requests.push((ours, yahoo_url(config, &provider_symbol)?, HeaderMap::new()));
+    let sources = match config.provider {
+        Provider::Yahoo => yahoo_sources(config)?,
+        Provider::Alpaca => vec![BarSource {
+            name: "alpaca bars".into(),
+            url: page_url(config, now, None)?,
+            headers: headers(credentials)?,
+            every: config.poll_interval(),
+        }],
+    };
+    let symbols = config.symbol_map();
+    Ok(
+        check::check_targets(fetcher, &sources, |source, bytes, _, url| {
+            match config.provider {
+                Provider::Yahoo => read_chart(config, source, bytes, url),
+                Provider::Alpaca => {
+                    alpaca_bars::read_page(bytes, config.interval, &symbols, url, now).converted
+                }
             }
-        }
-        Provider::Alpaca => {
-            requests.push((
-                "alpaca bars".into(),
-                page_url(config, now, None)?,
-                headers(credentials)?,
-            ));
-        }
-    }
-    for (name, url, headers) in requests {
-        let row = match fetcher.get(&url, &headers).await {
-            Ok(Fetched::Body { bytes, .. }) => {
-                let converted = match config.provider {
-                    Provider::Yahoo => {
-                        yahoo_chart::read(&bytes, &name, config.interval, &url, now).converted
-                    }
-                    Provider::Alpaca => {
-                        alpaca_bars::read_page(
-                            &bytes,
-                            config.interval,
-                            &config.symbol_map(),
-                            &url,
-                            now,
-                        )
-                        .converted
-                    }
-                };
-                CheckRow::from_converted(&name, &converted)
-            }
-            Ok(Fetched::NotModified) => CheckRow {
-                outcome: "304".into(),
-                ok: true,
-                ..CheckRow::failed(&name, String::new())
-            },
-            Err(error) => CheckRow::failed(&name, format!("{}: {error}", error.kind())),
-        };
-        rows.push(row);
-    }
-    Ok(rows)
+        })
+        .await,
+    )
 }
 
 /// Polls until shutdown.
