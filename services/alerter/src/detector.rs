@@ -5,13 +5,15 @@
 //! [`baseline`]) gives a weighted rate λ, a score mean μ and deviation σ shrunk towards a prior while the
 //! subject has few articles.
 //! - Sentiment evidence, per direction d: `S_d = max(0, decay(S_d) + w (d δ z - δ²/2))` at every article, with
-//!   z = (s - μ) / σ and δ the shift tested (in baseline deviations); S decays with `half_life` between
-//!   articles. It is the log-likelihood ratio of "shifted" against "as usual", so one strongly negative
-//!   article adds ~1.5 nats at δ = 1, and many mildly negative ones add up too.
-//! - Buzz evidence B: -ln P(N >= n) for the weighted count n of the last two half-lives under the baseline
-//!   rate (negative binomial when the baseline's daily counts are over-dispersed).
-//! - One decision: the evidence E_d = S_d + min(B, S_d, 3) (buzz can double the sentiment evidence, never make
-//!   it: a neutral burst is not a shock; and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
+//!   z = (s - μ) / σ held within ±2.5 (a robust CUSUM: one extreme article adds at most 3 nats) and δ the shift
+//!   tested (in baseline deviations, 2 by default); S decays with `half_life` between articles. It is the
+//!   log-likelihood ratio of "shifted" against "as usual", so one strongly negative article adds ~2 nats, an
+//!   ordinary one takes 2 away, and many mildly negative ones add up too.
+//! - Buzz evidence B_d: -ln P(N >= n | N >= 1) for the weighted count n of the run's articles that argue for d
+//!   (d z > δ/2), under the baseline rate of such articles over two half-lives (negative binomial when the
+//!   baseline's daily counts are over-dispersed): how surprising the others are, given the first.
+//! - One decision: the evidence E_d = S_d + min(B_d, S_d, 3) (buzz can double the sentiment evidence, never
+//!   make it, and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
 //!   the false-alarm budget), so a subject with fifty articles a day needs more evidence than one with one a
 //!   day for the same budget of false alarms per month; and the articles of the run, together, lean in the
 //!   direction by at least half the shift (a day of both good and bad news moves both CUSUMs, not the mean).
@@ -29,6 +31,7 @@ use chrono::{DateTime, Duration, Utc};
 use shockwave_schemas::{
     Direction, Evidence, SentimentShockDetected, ShockStatus, SubjectKind, ids,
 };
+use statrs::distribution::{ContinuousCDF, Normal};
 use uuid::Uuid;
 
 use baseline::{Baseline, Point};
@@ -66,8 +69,8 @@ impl DetectorConfig {
             warmup: Duration::days(7),
             cooldown: Duration::hours(24),
             false_alarms_per_month: 0.5,
-            threshold_offset: 1.5,
-            shift: 1.0,
+            threshold_offset: 1.0,
+            shift: 2.0,
             prior: Prior {
                 articles: 10.0,
                 mean: 0.0,
@@ -84,6 +87,7 @@ impl DetectorConfig {
         DetectorConfig {
             half_life: Duration::hours(3),
             cooldown: Duration::hours(6),
+            threshold_offset: 1.5,
             ..Self::daily()
         }
     }
@@ -163,9 +167,18 @@ pub struct Detector {
 /// an alert that the sentiment alone is far from.
 const MAX_BUZZ: f64 = 3.0;
 
+/// Scores further than this many baseline deviations from the mean count as this far (a robust, Huber-style
+/// CUSUM): sentiment scores pile up near -1 and +1, far more often than a Gaussian baseline says, so one extreme
+/// article must not carry a shock alone (at the default shift it adds at most 3 nats).
+const MAX_Z: f64 = 2.5;
+
 /// Sentiment evidence below this (nats) is treated as none when a new article arrives: the run of evidence
 /// (its start, article count and top articles) restarts there.
 const NEGLIGIBLE: f64 = 0.25;
+
+fn standard_normal() -> Normal {
+    Normal::new(0.0, 1.0).expect("the standard normal")
+}
 
 fn sign(direction: Direction) -> f64 {
     match direction {
@@ -247,15 +260,36 @@ impl Detector {
         })
     }
 
-    /// Buzz evidence at `now`: the recent weighted count against the baseline rate.
-    fn buzz(&self, estimate: &Estimate) -> f64 {
-        let count: f64 = self.recent.iter().map(|o| o.weight).sum();
+    /// Buzz evidence of `direction`: the weighted count of the current run's articles that argue for it (those
+    /// whose score lies more than half the shift beyond the baseline mean, where an article's log-likelihood
+    /// ratio turns positive) against the baseline rate of such articles, given the first of them. A burst of neutral news is no buzz of either
+    /// direction; a pair of strongly negative articles on a subject that sees a few a month is.
+    fn buzz(&self, direction: Direction, estimate: &Estimate) -> f64 {
+        let d = sign(direction);
+        let cut = self.config.shift / 2.0;
+        let beyond = |score: f64| d * (score - estimate.mean) / estimate.sd > cut;
+        let since = self.run(direction).start;
+        let count: f64 = self
+            .recent
+            .iter()
+            .filter(|o| since.is_some_and(|start| o.at >= start) && beyond(o.score))
+            .map(|o| o.weight)
+            .sum();
+        let prior_share = 1.0 - standard_normal().cdf(cut);
+        let share = self
+            .baseline
+            .share_beyond(estimate.mean, estimate.sd, d, cut, prior_share);
         let hours = self.span().num_seconds() as f64 / 3600.0;
-        evidence::buzz_nats(count, estimate.rate_per_hour * hours, estimate.dispersion)
+        // Thinning keeps the negative binomial's size: the share's counts have the same dispersion.
+        evidence::buzz_beyond_first(
+            count,
+            estimate.rate_per_hour * hours * share,
+            estimate.dispersion,
+        )
     }
 
     fn record(&mut self, observation: &Observation, estimate: &Estimate) {
-        let z = (observation.score - estimate.mean) / estimate.sd;
+        let z = ((observation.score - estimate.mean) / estimate.sd).clamp(-MAX_Z, MAX_Z);
         let (shift, keep) = (self.config.shift, self.config.evidence);
         for direction in [Direction::Negative, Direction::Positive] {
             let now = observation.at;
@@ -337,7 +371,7 @@ impl Detector {
     /// [`MAX_BUZZ`].
     fn evidence(&self, direction: Direction, now: DateTime<Utc>, estimate: &Estimate) -> f64 {
         let s = self.sentiment(direction, now);
-        s + self.buzz(estimate).min(s).min(MAX_BUZZ)
+        s + self.buzz(direction, estimate).min(s).min(MAX_BUZZ)
     }
 
     /// Whether the articles of the current run, taken together, lean in `direction` by at least half the

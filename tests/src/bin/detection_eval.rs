@@ -8,10 +8,12 @@
 //! hours). Every alert on a quiet stream after its four-week lead is a false alarm.
 //! A planted stream is a quiet one with extra strongly negative articles (score about -0.85, relevance 1):
 //! `ceil(3 sqrt(density))` of them (three at one a day: the same significance, a count three of its standard
-//! deviations above a day's mean, at every density), the first at a random instant and the others spread
-//! uniformly over the next 24, 6 or 2 hours. Its delay is from the first planted article to the alert. (Spread
-//! over 24 hours, the last of three arrives more than 12 hours after the first three times in four: no detector
-//! that needs more than one article can then alert within 12 hours.)
+//! deviations above a day's mean, at every density) at random instants of one day, or the first at a random
+//! instant and the others uniform over the next 24, 6 or 2 hours. Its delay is from the first planted article
+//! to the alert. (With three at random in one day, the second comes within 12 hours of the first 7 times in 8;
+//! with the others spread over the 24 hours after the first, 3 times in 4: the most a detector that needs two
+//! of them can then find within 12 hours. A single one, at -0.85, cannot be told from the quiet stream's own
+//! clearly negative articles, at -0.7 ± 0.15 and 0.15 of them a day at one a day.)
 //!
 //! Prints one table; `docs/detection.md` and the README quote it. Deterministic (fixed seeds).
 
@@ -164,11 +166,18 @@ impl Generator {
         out
     }
 
-    /// `count` strongly negative articles spread uniformly over `over` from `first`.
-    fn planted(&mut self, first: DateTime<Utc>, count: usize, over: Duration) -> Vec<Scored> {
+    /// `count` strongly negative articles within `over` from `start`: with `anchored`, the first at `start` and
+    /// the others uniform over the span; otherwise all of them independent and uniform over it.
+    fn planted(
+        &mut self,
+        start: DateTime<Utc>,
+        count: usize,
+        over: Duration,
+        anchored: bool,
+    ) -> Vec<Scored> {
         let mut offsets: Vec<i64> = (0..count)
             .map(|i| {
-                if i == 0 {
+                if anchored && i == 0 {
                     0
                 } else {
                     self.rng.random_range(0..over.num_seconds().max(1))
@@ -183,7 +192,7 @@ impl Generator {
                     .expect("a valid normal")
                     .sample(&mut self.rng)
                     .clamp(-1.0, 1.0);
-                self.article(first + Duration::seconds(s), score, 1.0)
+                self.article(start + Duration::seconds(s), score, 1.0)
             })
             .collect()
     }
@@ -192,6 +201,19 @@ impl Generator {
 /// The instants negative alerts opened at, running `stream` through a fresh engine.
 fn alerts(tuning: &Tuning, mut stream: Vec<Scored>) -> Vec<(DateTime<Utc>, Direction)> {
     stream.sort_by_key(|s| (s.observation.at, s.observation.article_id));
+    // Time goes on after the stream: an article on another subject a month after its last one moves the
+    // watermark past it, so its last articles are seen (and open shocks resolve) as in a running service.
+    if let Some(last) = stream.last().map(|s| s.observation.at) {
+        stream.push(Scored {
+            subject: "elsewhere".into(),
+            observation: Observation {
+                at: last + Duration::days(30),
+                article_id: Uuid::nil(),
+                ..stream[0].observation.clone()
+            },
+            ..stream[0].clone()
+        });
+    }
     let mut engine = Engine::new(tuning.clone(), BTreeMap::new(), Duration::zero());
     let far = start() + Duration::days(3650);
     engine
@@ -234,9 +256,10 @@ fn main() -> anyhow::Result<()> {
         args.planted
     );
     println!(
-        "| articles/day | false alarms per subject-month | planted | over 24 h: detected within 12 h | median delay | \
-         over 6 h: detected within 12 h | median delay | over 2 h: detected within 2 h | median delay |\n\
-         |---|---|---|---|---|---|---|---|---|"
+        "| articles/day | false alarms per subject-month | planted | in one day: detected within 12 h | median delay | \
+         over the 24 h after the first: within 12 h | median delay | over 6 h: within 12 h | median delay | \
+         over 2 h: within 2 h | median delay |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
     );
     for (index, &density) in args.densities.iter().enumerate() {
         let mut generator = Generator {
@@ -255,19 +278,22 @@ fn main() -> anyhow::Result<()> {
         let months = args.quiet as f64 * QUIET_DAYS as f64 / 30.0;
         let count = (3.0 * density.sqrt()).ceil() as usize;
         let mut cells = Vec::new();
-        for (over, within) in [
-            (Duration::hours(24), 12.0),
-            (Duration::hours(6), 12.0),
-            (Duration::hours(2), 2.0),
+        for (over, anchored, within) in [
+            (Duration::hours(24), false, 12.0),
+            (Duration::hours(24), true, 12.0),
+            (Duration::hours(6), true, 12.0),
+            (Duration::hours(2), true, 2.0),
         ] {
             let (mut hit, mut delays) = (0usize, Vec::new());
             for _ in 0..args.planted {
-                let first = lead_end
+                let start = lead_end
                     + Duration::days(7)
                     + Duration::seconds(generator.rng.random_range(0..86_400));
                 let mut stream = generator.quiet(density, LEAD_DAYS + 10);
-                stream.retain(|s| s.observation.at < first + Duration::days(2));
-                stream.extend(generator.planted(first, count, over));
+                stream.retain(|s| s.observation.at < start + Duration::days(2));
+                let planted = generator.planted(start, count, over, anchored);
+                let first = planted[0].observation.at;
+                stream.extend(planted);
                 let delay = alerts(&tuning, stream)
                     .into_iter()
                     .filter(|(at, d)| *d == Direction::Negative && *at >= first)

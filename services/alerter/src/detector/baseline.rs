@@ -127,6 +127,26 @@ impl Baseline {
         }
     }
 
+    /// The relevance-weighted share of the baseline's articles whose score lies more than `cut` deviations from
+    /// `mean` in `direction` (+1 above, -1 below), shrunk towards `prior_share` as the mean and spread are.
+    pub(crate) fn share_beyond(
+        &self,
+        mean: f64,
+        sd: f64,
+        direction: f64,
+        cut: f64,
+        prior_share: f64,
+    ) -> f64 {
+        let beyond: f64 = self
+            .points
+            .iter()
+            .filter(|p| direction * (p.score - mean) / sd > cut)
+            .map(|p| p.weight)
+            .sum();
+        let articles = self.prior.articles;
+        (beyond + articles * prior_share) / (self.sum_w.max(0.0) + articles)
+    }
+
     /// Method-of-moments negative binomial size from the daily counts (days without articles included);
     /// infinite (Poisson) when the counts are not over-dispersed or too few days are known.
     fn dispersion(&self, end: DateTime<Utc>, mean_per_day: f64) -> f64 {
@@ -191,6 +211,9 @@ mod tests {
             b.add(point(h, -0.5));
         }
         let many = b.estimate(point(200, 0.0).at);
+        // All 200 articles (-0.9, then -0.5) lie below -0.2; the share is shrunk towards 0.25 with ten articles' weight.
+        let below = b.share_beyond(0.0, 0.4, -1.0, 0.5, 0.25);
+        assert!((below - (200.0 + 2.5) / 210.0).abs() < 1e-9, "{below}");
         assert!((many.mean + 0.48).abs() < 0.03, "{many:?}");
         assert!(
             (many.rate_per_hour - 200.0 / 224.0).abs() < 0.01,
@@ -210,6 +233,7 @@ mod tests {
         let e = b.estimate(point(28 * 24, 0.0).at);
         assert!(e.dispersion.is_finite() && e.dispersion < 5.0, "{e:?}");
         b.expire(point(60 * 24, 0.0).at);
+        assert_eq!(b.share_beyond(0.0, 0.4, -1.0, 0.5, 0.3), 0.3);
         assert_eq!(b.estimate(point(60 * 24, 0.0).at).weight, 0.0);
     }
 }

@@ -2,8 +2,9 @@
 //! - sentiment: a one-sided CUSUM of log-likelihood ratios, per direction, between "scores as the baseline" and
 //!   "scores shifted by `shift` baseline deviations", each article weighted by its relevance; the evidence decays
 //!   with a half-life between articles, so old news stops counting;
-//! - buzz: minus the log of the exact tail probability of the recent relevance-weighted count under the
-//!   baseline rate (negative binomial when the baseline's daily counts are over-dispersed, Poisson otherwise).
+//! - buzz: minus the log of the exact tail probability of the recent relevance-weighted count of articles that
+//!   argue for the direction, under the baseline rate of such articles and given that one is there
+//!   (negative binomial when the baseline's daily counts are over-dispersed, Poisson otherwise).
 
 use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 
@@ -31,26 +32,35 @@ pub(crate) fn hours_until(s: f64, to: f64, half_life_hours: f64) -> f64 {
     }
 }
 
-/// -ln P(N >= count) for N with mean `expected` and negative binomial size `dispersion` (Poisson when
-/// infinite). 0 when the count is at or below what the baseline expects.
-pub(crate) fn buzz_nats(count: f64, expected: f64, dispersion: f64) -> f64 {
-    let n = count.round();
-    let expected = expected.max(1e-6);
-    if n <= expected || n < 1.0 {
-        return 0.0;
+/// P(N >= n) for N with mean `expected` and negative binomial size `dispersion` (Poisson when infinite).
+fn tail(n: f64, expected: f64, dispersion: f64) -> Option<f64> {
+    if n < 1.0 {
+        return Some(1.0);
     }
     let k = (n - 1.0) as u64;
-    let tail = if dispersion.is_finite() {
+    if dispersion.is_finite() {
         let p = dispersion / (dispersion + expected);
         NegativeBinomial::new(dispersion, p).ok().map(|d| d.sf(k))
     } else {
         Poisson::new(expected).ok().map(|d| d.sf(k))
-    };
-    match tail {
-        // Below f64's smallest positive value the tail is at least this surprising.
-        Some(p) if p > 0.0 => -p.ln(),
-        Some(_) => 700.0,
-        None => 0.0,
+    }
+}
+
+/// -ln P(N >= count | N >= 1): how surprising the count is once one such article is known to be there. The
+/// first article's own surprise is what the sentiment evidence measures; this counts the others.
+pub(crate) fn buzz_beyond_first(count: f64, expected: f64, dispersion: f64) -> f64 {
+    let n = count.round();
+    if n <= 1.0 {
+        return 0.0;
+    }
+    let expected = expected.max(1e-6);
+    match (
+        tail(n, expected, dispersion),
+        tail(1.0, expected, dispersion),
+    ) {
+        (Some(p), Some(first)) if p > 0.0 && first > 0.0 => (first.ln() - p.ln()).max(0.0),
+        (Some(_), Some(_)) => 700.0,
+        _ => 0.0,
     }
 }
 
@@ -74,14 +84,24 @@ mod tests {
     }
 
     #[test]
-    fn buzz_is_the_exact_poisson_tail_and_dispersion_makes_bursts_less_surprising() {
+    fn the_tail_is_exact_and_dispersion_makes_bursts_less_surprising() {
         // P(N >= 4 | mean 1) = 1 - e^-1 (1 + 1 + 1/2 + 1/6) = 0.018988...
+        let p = tail(4.0, 1.0, f64::INFINITY).unwrap();
+        assert!((p - 0.018_988_156_876_153_83).abs() < 1e-12);
+        assert_eq!(tail(0.0, 1.0, f64::INFINITY), Some(1.0));
+        assert!(buzz_beyond_first(10.0, 2.0, 1.0) < buzz_beyond_first(10.0, 2.0, f64::INFINITY));
+        assert!(buzz_beyond_first(5000.0, 1.0, f64::INFINITY).is_finite());
+    }
+
+    #[test]
+    fn buzz_beyond_the_first_article_is_the_conditional_tail() {
+        // One article is no buzz, however rare; two at mean 0.1: P(N >= 2) / P(N >= 1).
+        assert_eq!(buzz_beyond_first(1.0, 0.01, f64::INFINITY), 0.0);
+        let m: f64 = 0.1;
+        let (p1, p2) = (1.0 - (-m).exp(), 1.0 - (-m).exp() * (1.0 + m));
+        assert!((buzz_beyond_first(2.0, m, f64::INFINITY) - (p1 / p2).ln()).abs() < 1e-9);
         assert!(
-            (buzz_nats(4.0, 1.0, f64::INFINITY) - (-(0.018_988_156_876_153_83f64).ln())).abs()
-                < 1e-9
+            buzz_beyond_first(3.0, m, f64::INFINITY) > buzz_beyond_first(2.0, m, f64::INFINITY)
         );
-        assert_eq!(buzz_nats(1.0, 1.0, f64::INFINITY), 0.0);
-        assert!(buzz_nats(10.0, 2.0, 1.0) < buzz_nats(10.0, 2.0, f64::INFINITY));
-        assert!(buzz_nats(5000.0, 1.0, f64::INFINITY).is_finite());
     }
 }
