@@ -91,7 +91,7 @@ fn three_strongly_negative_articles_on_a_one_a_day_subject_open_a_negative_shock
 }
 
 /// How many strongly negative articles, one every 20 minutes, open a shock on a subject with `per_day` calm
-/// articles a day (none within 40).
+/// articles a day; none if forty do not.
 fn bad_articles_to_open(per_day: u32) -> Option<usize> {
     let mut d = detector(DetectorConfig::daily());
     feed(&mut d, calm(per_day, 28));
