@@ -371,6 +371,10 @@ impl Detector {
     /// [`MAX_BUZZ`].
     fn evidence(&self, direction: Direction, now: DateTime<Utc>, estimate: &Estimate) -> f64 {
         let s = self.sentiment(direction, now);
+        if s <= 0.0 {
+            // Buzz counts at most as much as the sentiment: nothing to add, and no baseline scan to make.
+            return 0.0;
+        }
         s + self.buzz(direction, estimate).min(s).min(MAX_BUZZ)
     }
 
