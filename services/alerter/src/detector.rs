@@ -12,17 +12,24 @@
 //! - Buzz evidence B_d: -ln P(N >= n | N >= 1) for the weighted count n of the run's articles that argue for d
 //!   (d z > δ/2), under the baseline rate of such articles over two half-lives (negative binomial when the
 //!   baseline's daily counts are over-dispersed): how surprising the others are, given the first.
-//! - One decision: the evidence E_d = S_d + min(B_d, S_d, 3) (buzz can double the sentiment evidence, never
-//!   make it, and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
+//! - Burst evidence R_d: a Poisson CUSUM for strongly directional articles (d z > 0.75 δ) arriving faster than
+//!   the subject's own rate of them: each adds `ln(1 + w η / λ_s)` (at most 3 w nats and 3/4 of the threshold), other articles add
+//!   nothing, and the extra rate η is taken off as time passes. Ordinary news between three strongly negative
+//!   articles does not argue them away, as it does in S_d. It counts net of the other direction's, while the
+//!   burst's articles lean in the direction by a quarter of the shift.
+//! - One decision: the evidence E_d = max(S_d + min(B_d, S_d, 3), R_d) (buzz can double the sentiment evidence,
+//!   never make it, and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
 //!   the false-alarm budget), so a subject with fifty articles a day needs more evidence than one with one a
-//!   day for the same budget of false alarms per month; and the articles of the run, together, lean in the
-//!   direction by at least half the shift (a day of both good and bad news moves both CUSUMs, not the mean).
+//!   day for the same budget of false alarms per month. The sentiment side counts only while the articles of
+//!   its run, together, lean in the direction by at least half the shift (a day of both good and bad news moves
+//!   both CUSUMs, not the mean).
 //!
 //! A shock opens at the article that makes E_d reach h (after `warmup`, outside the `cooldown` that follows a
 //! resolved shock of the same direction), is updated when E_d passes its peak by another nat, and resolves when
-//! S_d has decayed (or been argued down by calmer articles) below a quarter of h.
+//! S_d and R_d have both decayed (or been argued down by calmer articles) below a quarter of h.
 
 mod baseline;
+mod burst;
 mod evidence;
 
 use std::collections::VecDeque;
@@ -131,10 +138,60 @@ struct Run {
     top: Vec<Observation>,
 }
 
+impl Run {
+    /// Carries the run to `now`, where an article moved the evidence from `before` (decayed) to `after`;
+    /// `argues` when the article is one the direction rests on.
+    fn extend(
+        &mut self,
+        before: f64,
+        after: f64,
+        observation: &Observation,
+        argues: bool,
+        direction: Direction,
+        keep: usize,
+    ) {
+        let now = observation.at;
+        if after <= 1e-9 {
+            *self = Run::default();
+            return;
+        }
+        // Evidence too faint to matter does not tie a new run to old articles.
+        if before < NEGLIGIBLE {
+            *self = Run {
+                start: Some(now),
+                ..Run::default()
+            };
+        }
+        self.s = after;
+        self.at = Some(now);
+        self.articles += 1;
+        self.sum_w += observation.weight;
+        self.sum_ws += observation.weight * observation.score;
+        if argues {
+            self.top.push(observation.clone());
+            self.top.sort_by(|a, b| match direction {
+                Direction::Negative => a.score.total_cmp(&b.score),
+                Direction::Positive => b.score.total_cmp(&a.score),
+            });
+            self.top.truncate(keep);
+        }
+    }
+}
+
+/// Which of the two tests a shock rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statistic {
+    /// The scores of the subject's news shifted (the CUSUM S_d, with buzz).
+    Shift,
+    /// Extra articles of the direction arrived (the burst CUSUM R_d).
+    Burst,
+}
+
 #[derive(Debug, Clone)]
 struct OpenShock {
     id: Uuid,
     direction: Direction,
+    statistic: Statistic,
     opened_window_start: DateTime<Utc>,
     peak: f64,
     /// What the last event of this shock reported: a resolution after the run was argued down to nothing
@@ -157,6 +214,9 @@ pub struct Detector {
     recent: VecDeque<Observation>,
     negative: Run,
     positive: Run,
+    /// The burst evidence R_d of each direction, with the articles it rests on.
+    negative_burst: Run,
+    positive_burst: Run,
     first_seen: Option<DateTime<Utc>>,
     open: Option<OpenShock>,
     cooldown_until: Option<(Direction, DateTime<Utc>)>,
@@ -178,6 +238,14 @@ const NEGLIGIBLE: f64 = 0.25;
 
 fn standard_normal() -> Normal {
     Normal::new(0.0, 1.0).expect("the standard normal")
+}
+
+/// Whether the articles of `run`, taken together, lean in `direction` by at least `by` baseline deviations: a
+/// day of both unusually good and unusually bad news (an earnings day) moves both directions' evidence but is
+/// no shift of the mean.
+fn leans(run: &Run, direction: Direction, estimate: &Estimate, by: f64) -> bool {
+    run.sum_w > 0.0
+        && sign(direction) * (run.sum_ws / run.sum_w - estimate.mean) / estimate.sd >= by
 }
 
 fn sign(direction: Direction) -> f64 {
@@ -205,6 +273,8 @@ impl Detector {
             recent: VecDeque::new(),
             negative: Run::default(),
             positive: Run::default(),
+            negative_burst: Run::default(),
+            positive_burst: Run::default(),
             first_seen: None,
             open: None,
             cooldown_until: None,
@@ -226,6 +296,14 @@ impl Detector {
         match direction {
             Direction::Negative => &mut self.negative,
             Direction::Positive => &mut self.positive,
+        }
+    }
+
+    /// The run a shock's statistic rests on.
+    fn run_of(&self, statistic: Statistic, direction: Direction) -> &Run {
+        match statistic {
+            Statistic::Shift => self.run(direction),
+            Statistic::Burst => self.burst_run(direction),
         }
     }
 
@@ -291,36 +369,31 @@ impl Detector {
     fn record(&mut self, observation: &Observation, estimate: &Estimate) {
         let z = ((observation.score - estimate.mean) / estimate.sd).clamp(-MAX_Z, MAX_Z);
         let (shift, keep) = (self.config.shift, self.config.evidence);
+        let now = observation.at;
         for direction in [Direction::Negative, Direction::Positive] {
-            let now = observation.at;
             let before = self.sentiment(direction, now);
             let llr = evidence::sentiment_llr(z, sign(direction), shift, observation.weight);
-            let s = (before + llr).max(0.0);
-            let run = self.run_mut(direction);
-            if s <= 1e-9 {
-                *run = Run::default();
-                continue;
-            }
-            // Evidence too faint to matter does not tie a new run to old articles.
-            if before < NEGLIGIBLE {
-                *run = Run {
-                    start: Some(now),
-                    ..Run::default()
-                };
-            }
-            run.s = s;
-            run.at = Some(now);
-            run.articles += 1;
-            run.sum_w += observation.weight;
-            run.sum_ws += observation.weight * observation.score;
-            if llr > 0.0 {
-                run.top.push(observation.clone());
-                run.top.sort_by(|a, b| match direction {
-                    Direction::Negative => a.score.total_cmp(&b.score),
-                    Direction::Positive => b.score.total_cmp(&a.score),
-                });
-                run.top.truncate(keep);
-            }
+            let argues = llr > 0.0;
+            self.run_mut(direction).extend(
+                before,
+                (before + llr).max(0.0),
+                observation,
+                argues,
+                direction,
+                keep,
+            );
+            let before = self.burst_raw(direction, now, estimate);
+            let step = self.burst_step(direction, z, observation.weight, estimate);
+            // Held below twice the threshold: a long burst must not keep its shock open for weeks after it.
+            let ceiling = 2.0 * self.config.threshold(estimate.rate_per_hour);
+            self.burst_run_mut(direction).extend(
+                before,
+                (before + step).min(ceiling.max(before)),
+                observation,
+                argues,
+                direction,
+                keep,
+            );
         }
     }
 
@@ -331,7 +404,7 @@ impl Detector {
         now: DateTime<Utc>,
         evidence: f64,
     ) -> SentimentShockDetected {
-        let run = self.run(shock.direction);
+        let run = self.run_of(shock.statistic, shock.direction);
         let estimate = self.estimate(now);
         SentimentShockDetected {
             shock_id: shock.id,
@@ -339,7 +412,10 @@ impl Detector {
             subject_kind: self.subject_kind,
             subject: self.subject.clone(),
             direction: shock.direction,
-            statistic: format!("cusum_{}", self.resolution),
+            statistic: match shock.statistic {
+                Statistic::Shift => format!("cusum_{}", self.resolution),
+                Statistic::Burst => format!("burst_{}", self.resolution),
+            },
             magnitude: sign(shock.direction) * evidence,
             window_start: shock.opened_window_start,
             window_end: now,
@@ -367,9 +443,9 @@ impl Detector {
         }
     }
 
-    /// The evidence E_d at `now`: sentiment plus buzz, buzz counting at most as much as sentiment and at most
+    /// The shift evidence at `now`: sentiment plus buzz, buzz counting at most as much as sentiment and at most
     /// [`MAX_BUZZ`].
-    fn evidence(&self, direction: Direction, now: DateTime<Utc>, estimate: &Estimate) -> f64 {
+    fn shift_evidence(&self, direction: Direction, now: DateTime<Utc>, estimate: &Estimate) -> f64 {
         let s = self.sentiment(direction, now);
         if s <= 0.0 {
             // Buzz counts at most as much as the sentiment: nothing to add, and no baseline scan to make.
@@ -381,11 +457,30 @@ impl Detector {
     /// Whether the articles of the current run, taken together, lean in `direction` by at least half the
     /// tested shift: a day of both unusually good and unusually bad news (an earnings day) moves both CUSUMs
     /// but is no shift of the mean.
-    fn run_leans(&self, direction: Direction, estimate: &Estimate) -> bool {
-        let run = self.run(direction);
-        run.sum_w > 0.0
-            && sign(direction) * (run.sum_ws / run.sum_w - estimate.mean) / estimate.sd
-                >= self.config.shift / 2.0
+    /// The evidence E_d at `now`: the stronger of the two tests, with the test it comes from. The shift test
+    /// counts only while the run's articles lean in the direction.
+    fn evidence(
+        &self,
+        direction: Direction,
+        now: DateTime<Utc>,
+        estimate: &Estimate,
+    ) -> (f64, Statistic) {
+        let shift = if leans(
+            self.run(direction),
+            direction,
+            estimate,
+            self.config.shift / 2.0,
+        ) {
+            self.shift_evidence(direction, now, estimate)
+        } else {
+            0.0
+        };
+        let burst = self.burst(direction, now, estimate);
+        if burst > shift {
+            (burst, Statistic::Burst)
+        } else {
+            (shift, Statistic::Shift)
+        }
     }
 
     /// The half-life of this detector's evidence.
@@ -396,11 +491,25 @@ impl Detector {
     /// The first instant after `after` when an open shock's evidence will have decayed enough to resolve.
     pub fn next_expiry_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let open = self.open.as_ref()?;
+        let estimate = self.estimate(after);
+        let to = self.resolve_below(&estimate);
+        let seconds = |hours: f64| Duration::seconds((hours * 3600.0).ceil() as i64 + 1);
         let run = self.run(open.direction);
-        let at = run.at?;
-        let to = self.resolve_below(&self.estimate(after));
-        let hours = evidence::hours_until(run.s, to, self.config.half_life_hours());
-        let when = at + Duration::seconds((hours * 3600.0).ceil() as i64 + 1);
+        let shift_fades = run.at.map(|at| {
+            at + seconds(evidence::hours_until(
+                run.s,
+                to,
+                self.config.half_life_hours(),
+            ))
+        });
+        // The burst evidence (net of the other direction's) is below `to` by the time the direction's own is.
+        let burst = self.burst_run(open.direction);
+        let burst_fades = burst.at.map(|at| {
+            let worn = ((burst.s - to) / self.extra_rate_per_hour(&estimate)).max(0.0);
+            let faded = evidence::hours_until(burst.s, to, self.config.half_life_hours());
+            at + seconds(worn.min(faded))
+        });
+        let when = shift_fades.max(burst_fades)?;
         Some(if when > after {
             when
         } else {
@@ -429,6 +538,7 @@ impl Detector {
         self.open = Some(OpenShock {
             id,
             direction,
+            statistic: Statistic::Shift,
             opened_window_start: window_start,
             peak: peak.abs(),
             articles: 0,
@@ -439,9 +549,11 @@ impl Detector {
     /// An open shock at `now`: resolved when its sentiment evidence has faded, updated on a new peak.
     fn follow(&mut self, open: OpenShock, now: DateTime<Utc>) -> Vec<SentimentShockDetected> {
         let estimate = self.estimate(now);
-        let s = self.sentiment(open.direction, now);
-        let evidence = self.evidence(open.direction, now, &estimate);
-        if s < self.resolve_below(&estimate) {
+        let strength =
+            self.sentiment(open.direction, now)
+                .max(self.burst(open.direction, now, &estimate));
+        let (evidence, _) = self.evidence(open.direction, now, &estimate);
+        if strength < self.resolve_below(&estimate) {
             let resolved = self.event(&open, ShockStatus::Resolved, now, evidence);
             self.cooldown_until = Some((open.direction, now + self.config.cooldown));
             self.open = None;
@@ -487,12 +599,11 @@ impl Detector {
             return Vec::new();
         }
         let threshold = self.config.threshold(estimate.rate_per_hour);
-        let Some((direction, evidence)) = [Direction::Negative, Direction::Positive]
+        let Some((direction, (evidence, statistic))) = [Direction::Negative, Direction::Positive]
             .into_iter()
-            .filter(|d| self.run_leans(*d, &estimate))
             .map(|d| (d, self.evidence(d, now, &estimate)))
-            .filter(|(_, e)| *e >= threshold)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(_, (e, _))| *e >= threshold)
+            .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
         else {
             return Vec::new();
         };
@@ -523,7 +634,8 @@ impl Detector {
         let mut shock = OpenShock {
             id,
             direction,
-            opened_window_start: self.run(direction).start.unwrap_or(now),
+            statistic,
+            opened_window_start: self.run_of(statistic, direction).start.unwrap_or(now),
             peak: evidence,
             articles: 0,
             evidence: Vec::new(),

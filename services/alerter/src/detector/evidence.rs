@@ -4,7 +4,9 @@
 //!   with a half-life between articles, so old news stops counting;
 //! - buzz: minus the log of the exact tail probability of the recent relevance-weighted count of articles that
 //!   argue for the direction, under the baseline rate of such articles and given that one is there
-//!   (negative binomial when the baseline's daily counts are over-dispersed, Poisson otherwise).
+//!   (negative binomial when the baseline's daily counts are over-dispersed, Poisson otherwise);
+//! - burst: a Poisson CUSUM for extra strongly directional articles (their rate rises above the subject's own
+//!   baseline rate of them), which other articles do not move and time wears down.
 
 use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 
@@ -12,6 +14,13 @@ use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 /// score `z` baseline deviations from the baseline mean, `w (d delta z - delta^2 / 2)`.
 pub(crate) fn sentiment_llr(z: f64, direction: f64, shift: f64, weight: f64) -> f64 {
     weight * (direction * shift * z - shift * shift / 2.0)
+}
+
+/// The log-likelihood ratio one article adds to a CUSUM for a rate rising to `1 + ratio` times its baseline,
+/// when the article belongs to the counted stream with probability `weight`: `ln(1 + weight ratio)`. The
+/// extra articles the raised rate expects are taken off as time passes.
+pub(crate) fn rate_llr(weight: f64, ratio: f64) -> f64 {
+    (weight * ratio).ln_1p()
 }
 
 /// `S` after `hours` without news, with the given half-life.
@@ -74,6 +83,13 @@ mod tests {
         assert!((sentiment_llr(0.0, -1.0, 1.0, 1.0) + 0.5).abs() < 1e-12);
         assert!((sentiment_llr(-2.0, -1.0, 1.0, 0.5) - 0.75).abs() < 1e-12);
         assert!(sentiment_llr(-2.0, 1.0, 1.0, 1.0) < 0.0);
+    }
+
+    #[test]
+    fn a_counted_article_adds_the_log_of_the_raised_rate_and_a_doubtful_one_less() {
+        assert!((rate_llr(1.0, 3.0) - 4.0_f64.ln()).abs() < 1e-12);
+        assert!((rate_llr(0.5, 3.0) - 2.5_f64.ln()).abs() < 1e-12);
+        assert_eq!(rate_llr(0.0, 3.0), 0.0);
     }
 
     #[test]

@@ -74,7 +74,12 @@ fn three_strongly_negative_articles_on_a_one_a_day_subject_open_a_negative_shock
     let shock = open[0];
     assert_eq!(shock.direction, Direction::Negative);
     assert!(shock.window_end - first <= Duration::hours(12));
-    assert!(shock.magnitude < 0.0 && shock.statistic == "cusum_daily");
+    assert!(shock.magnitude < 0.0);
+    assert!(
+        ["cusum_daily", "burst_daily"].contains(&shock.statistic.as_str()),
+        "{}",
+        shock.statistic
+    );
     assert!(
         shock.evidence.iter().all(|e| e.score < 0.0),
         "{:?}",
@@ -118,6 +123,48 @@ fn one_extreme_article_is_not_a_shock_and_a_second_within_hours_is() {
     assert!(opened(&d.observe(obs(at, -1.0, 900))).is_empty());
     let second = d.observe(obs(at + Duration::hours(4), -0.9, 901));
     assert_eq!(opened(&second).len(), 1, "{second:#?}");
+}
+
+#[test]
+fn ordinary_news_between_strongly_negative_articles_does_not_hide_their_burst() {
+    let mut d = detector(DetectorConfig::daily());
+    feed(&mut d, calm(1, 28));
+    let first = start() + Duration::days(28) + Duration::hours(2);
+    let day = [(0, -0.85), (2, 0.0), (4, 0.05), (6, -0.1), (8, -0.85)];
+    let events = feed(
+        &mut d,
+        day.iter()
+            .enumerate()
+            .map(|(i, (h, score))| obs(first + Duration::hours(*h), *score, 5000 + i as u128))
+            .collect(),
+    );
+    let open = opened(&events);
+    assert_eq!(open.len(), 1, "{events:#?}");
+    assert_eq!(open[0].statistic, "burst_daily");
+    assert_eq!(open[0].window_end, first + Duration::hours(8));
+    assert!(
+        open[0].evidence.iter().take(2).all(|e| e.score < -0.8),
+        "{:?}",
+        open[0].evidence
+    );
+}
+
+#[test]
+fn a_day_of_both_strongly_good_and_strongly_bad_news_is_no_shock() {
+    let mut d = detector(DetectorConfig::daily());
+    feed(&mut d, calm(2, 28));
+    let at = start() + Duration::days(28) + Duration::hours(1);
+    let earnings: Vec<Observation> = (0..12)
+        .map(|i| {
+            obs(
+                at + Duration::minutes(45 * i),
+                if i % 2 == 0 { -0.85 } else { 0.85 },
+                6000 + i as u128,
+            )
+        })
+        .collect();
+    let events = feed(&mut d, earnings);
+    assert!(opened(&events).is_empty(), "{events:#?}");
 }
 
 #[test]
