@@ -338,6 +338,19 @@ impl Detector {
         })
     }
 
+    /// The baseline's share of articles more than `cut` deviations beyond its mean in `direction`, shrunk
+    /// towards the Gaussian share while the baseline is small.
+    fn share_beyond(&self, direction: Direction, cut: f64, estimate: &Estimate) -> f64 {
+        let prior_share = 1.0 - standard_normal().cdf(cut);
+        self.baseline.share_beyond(
+            estimate.mean,
+            estimate.sd,
+            sign(direction),
+            cut,
+            prior_share,
+        )
+    }
+
     /// Buzz evidence of `direction`: the weighted count of the current run's articles that argue for it (those
     /// whose score lies more than half the shift beyond the baseline mean, where an article's log-likelihood
     /// ratio turns positive) against the baseline rate of such articles, given the first of them. A burst of neutral news is no buzz of either
@@ -353,10 +366,7 @@ impl Detector {
             .filter(|o| since.is_some_and(|start| o.at >= start) && beyond(o.score))
             .map(|o| o.weight)
             .sum();
-        let prior_share = 1.0 - standard_normal().cdf(cut);
-        let share = self
-            .baseline
-            .share_beyond(estimate.mean, estimate.sd, d, cut, prior_share);
+        let share = self.share_beyond(direction, cut, estimate);
         let hours = self.span().num_seconds() as f64 / 3600.0;
         // Thinning keeps the negative binomial's size: the share's counts have the same dispersion.
         evidence::buzz_beyond_first(

@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use shockwave_schemas::Direction;
-use statrs::distribution::ContinuousCDF;
 
-use super::{Detector, Estimate, Run, evidence, leans, sign, standard_normal};
+use super::{Detector, Estimate, Run, evidence, leans, sign};
 
 /// An article counts towards a burst when its score lies more than this many shifts beyond the baseline mean
 /// (1.5 deviations at the default shift): strongly directional news, whose baseline rate the subject's own
@@ -106,14 +105,7 @@ impl Detector {
         if sign(direction) * z <= cut {
             return 0.0;
         }
-        let prior_share = 1.0 - standard_normal().cdf(cut);
-        let share = self.baseline.share_beyond(
-            estimate.mean,
-            estimate.sd,
-            sign(direction),
-            cut,
-            prior_share,
-        );
+        let share = self.share_beyond(direction, cut, estimate);
         let strong_per_hour = (estimate.rate_per_hour * share).max(1e-9);
         // However sparse the subject (its threshold then low), one article is never enough on its own.
         let most = (weight * MAX_BURST_STEP)
