@@ -24,11 +24,12 @@ bash deploy/local/stack.sh up
 source ".stack/env-$SHOCKWAVE_BROKER_PORT"
 unset SHOCKWAVE_BROKER_PORT
 ORT_DYLIB_PATH="$(bash deploy/local/install-onnxruntime.sh)"
+SHOCKWAVE_ORT_PYTHON="$(bash deploy/local/install-onnxruntime-python.sh)"
 bash deploy/local/install-prometheus.sh
 SHOCKWAVE_SCHEMATHESIS="$(bash deploy/local/install-schemathesis.sh)"
 SHOCKWAVE_CHROMIUM="$(bash deploy/local/install-chromium.sh)"
 export SHOCKWAVE_SCHEMATHESIS SHOCKWAVE_CHROMIUM
-export ORT_DYLIB_PATH
+export ORT_DYLIB_PATH SHOCKWAVE_ORT_PYTHON
 
 # Each end-to-end test makes its own database; drop those an earlier run left behind.
 server="${DATABASE_URL%/*}"

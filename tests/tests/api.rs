@@ -1,5 +1,5 @@
 //! The REST API driven through `app(state)` without a socket, over the demo week projected by the real
-//! pipeline: the DeepSeek facts come back (NVDA -16.97 % on 27 January, the shock on the 26th, DeepSeek No. 1
+//! pipeline: the DeepSeek facts come back (NVDA -16.97 % on 27 January, the shock that weekend, DeepSeek No. 1
 //! on the 26th), lists page with cursors, bad parameters are named problems, past data is cacheable with an
 //! ETag, the admin endpoints want the right token, and `/openapi.json` documents every route.
 
@@ -121,7 +121,8 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         .await;
     assert_eq!(prices["bars"].as_array().unwrap().len(), 4);
 
-    // The shock, raised on Sunday the 26th, with its evidence and history.
+    // The shock, raised over the weekend before the Monday open, with its evidence and history. When in the
+    // weekend depends on the scores: a few of them move with the CPU's float rounding (models/sentiment/MODEL_CARD.md).
     let shocks = api
         .ok("/v1/shocks?subject=ai_efficiency&direction=negative")
         .await;
@@ -132,8 +133,11 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["opened_at"].as_str().unwrap().starts_with("2025-01-26"))
-        .unwrap_or_else(|| panic!("no shock opened on Sunday the 26th: {shocks}"));
+        .find(|s| {
+            let opened = s["opened_at"].as_str().unwrap();
+            opened.starts_with("2025-01-25") || opened.starts_with("2025-01-26")
+        })
+        .unwrap_or_else(|| panic!("no shock opened on the weekend of the 25th: {shocks}"));
     assert!(!shock["evidence"].as_array().unwrap().is_empty());
     let id = shock["shock_id"].as_str().unwrap().to_string();
     let detail = api.ok(&format!("/v1/shocks/{id}")).await;

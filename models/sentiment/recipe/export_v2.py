@@ -2,8 +2,9 @@
 
 1. PyTorch -> ONNX fp32 (opset 17; outputs `logits`, the L2-normalised mean-pooled `embedding` and the
    `topic_embedding` the topic head reads, see topics_v2.py).
-2. Dynamic int8 quantisation, per channel, of every MatMul weight and of the word-embedding table (Gather):
-   `model.onnx`, the served file.
+2. Dynamic int8 quantisation, per channel, of every MatMul weight and of the word-embedding table (Gather),
+   then the MatMul weights stored as uint8 with zero point 128 (unsigned_weights.py: the same numbers, computed
+   exactly on every CPU): `model.onnx`, the served file.
 3. Every figure of the card for both files (eval_v2.py), and the topic head fitted on the served file's
    embeddings (topics_v2.py).
 4. The parity fixture: texts, their token ids, and the logits, embedding head and topic probabilities that ONNX
@@ -17,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -28,6 +30,7 @@ import labelled_sets as sets
 import topics_v2
 from minibert import LABELS, SentimentModel, Served
 from train import encode, pad
+from unsigned_weights import to_unsigned_weights
 
 MAX_LEN = 256
 OPSET = 17
@@ -86,6 +89,9 @@ def main():
     int8 = args.out / "model.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul", "Gather"])
+    served = onnx.load(str(int8))
+    to_unsigned_weights(served)
+    onnx.save(served, str(int8))
     shutil.copy(args.base / "tokenizer.json", args.out / "tokenizer.json")
     shutil.copy(args.base / "tokenizer.json", work / "tokenizer.json")
     tokenizer = Tokenizer.from_file(str(args.out / "tokenizer.json"))

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 import labelled_sets as sets
-from train import encode
 
 L2_GRID = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.03, 0.1)
 THRESHOLD_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -145,6 +144,8 @@ def cross_validate(emb, keywords, gold, topics):
 
 def fit(embed, tokenizer, catalog):
     """(the head as JSON, figures): fitted on the training headlines, measured on the evaluation headlines."""
+    from train import encode  # imports torch: only fitting and evaluating need it, `probabilities` does not
+
     texts, gold = training_set()
     emb = embed(encode(tokenizer, texts, 256)).astype(np.float64)
     keywords = {t["id"]: np.array([keyword_evidence(t, x) for x in texts]) for t in catalog["topics"]}
@@ -166,6 +167,8 @@ def fit(embed, tokenizer, catalog):
 def evaluate(head, embed, tokenizer, catalog):
     """Micro precision and recall over (headline, topic) pairs on the evaluation headlines, per language and
     together, for the head and for the keywords alone (confidence >= 0.5, the catalog's rule before)."""
+    from train import encode
+
     by_topic = {t["id"]: t for t in catalog["topics"]}
     report = {}
     all_head, all_kw, all_gold = [], [], []

@@ -1,6 +1,6 @@
-//! The committed models served from Rust: the default (v2, int8) gives what ONNX Runtime in Python gave the
-//! recipe on the same file (logits, topic embeddings, topic probabilities), v1 still loads and reproduces its
-//! trainer, outputs are identical run after run, and hostile input is scored without crashing or hanging.
+//! The committed models served from Rust: the default (v2, int8) gives what ONNX Runtime in Python gives on the
+//! same file and machine (logits, topic embeddings, topic probabilities) and reproduces the recipe's fixture up to
+//! float rounding on any CPU, v1 still loads and reproduces its trainer, outputs are identical run after run, and hostile input is scored without crashing or hanging.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -83,52 +83,145 @@ fn fixture(version: &str) -> serde_json::Value {
         .unwrap()
 }
 
-#[test]
-fn the_served_model_gives_what_onnx_runtime_gave_the_recipe_within_1e_3() {
-    let fixture = fixture("v2");
-    let cases = fixture["cases"].as_array().unwrap();
-    assert!(cases.len() >= 60, "{} cases", cases.len());
-    let mut scorer = scorer(32, 4096);
+/// ONNX Runtime in Python on this machine, on the fixture's token ids (`recipe/parity_reference.py`, run by the
+/// interpreter `deploy/local/install-onnxruntime-python.sh` installs): one JSON case per fixture case.
+fn python_reference() -> Vec<serde_json::Value> {
+    let python = std::env::var("SHOCKWAVE_ORT_PYTHON")
+        .expect("SHOCKWAVE_ORT_PYTHON (deploy/local/install-onnxruntime-python.sh prints it)");
+    let recipe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/sentiment/recipe");
+    let catalog =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../crates/catalog/config/catalog.json");
+    let output = std::process::Command::new(python)
+        .arg(recipe.join("parity_reference.py"))
+        .arg(model_dir("v2"))
+        .arg(catalog)
+        .output()
+        .expect("the Python reference runs");
+    assert!(
+        output.status.success(),
+        "parity_reference.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    reference["cases"].as_array().unwrap().clone()
+}
+
+/// The served model's outputs for the fixture's texts, one text per run as the recipe ran them: with dynamic int8
+/// quantisation a batch shares one activation scale, so only the same batching gives the same numbers.
+fn served_outputs(
+    scorer: &mut Scorer,
+    cases: &[serde_json::Value],
+) -> Vec<shockwave_scorer::model::Prediction> {
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let tokens = scorer.classifier.tokenize(&texts).unwrap();
-    // One text per run, as the recipe ran them: with dynamic int8 quantisation a batch shares one activation
-    // scale, so only the same batching gives the same numbers.
-    let predictions = scorer
-        .classifier
-        .predict_ids(&tokens, 1, usize::MAX)
-        .unwrap();
-    let head = scorer.topic_head.as_ref().expect("v2 has a topic head");
-    let (mut logits, mut embedding, mut topics) = (0.0f64, 0.0f64, 0.0f64);
-    for ((case, tokens), prediction) in cases.iter().zip(&tokens).zip(&predictions) {
-        let text = case["text"].as_str().unwrap();
+    for (case, tokens) in cases.iter().zip(&tokens) {
         assert_eq!(
             tokens,
             &ids(&case["input_ids"]),
-            "tokens differ for {text:?}"
+            "tokens differ for {:?}",
+            case["text"]
         );
-        for (k, expected) in numbers(&case["logits"]).into_iter().enumerate() {
-            logits = logits.max((f64::from(prediction.logits[k]) - expected).abs());
-        }
-        for (k, expected) in numbers(&case["topic_embedding_head"])
-            .into_iter()
-            .enumerate()
-        {
-            embedding = embedding.max((f64::from(prediction.embedding[k]) - expected).abs());
-        }
+    }
+    scorer
+        .classifier
+        .predict_ids(&tokens, 1, usize::MAX)
+        .unwrap()
+}
+
+fn largest_difference(ours: &[f32], expected: &serde_json::Value) -> f64 {
+    let expected = numbers(expected);
+    assert_eq!(ours.len(), expected.len());
+    ours.iter()
+        .zip(expected)
+        .map(|(a, b)| (f64::from(*a) - b).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_served_model_gives_what_onnx_runtime_in_python_gives_on_this_machine_within_1e_3() {
+    let fixture = fixture("v2");
+    let cases = fixture["cases"].as_array().unwrap();
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    let reference = python_reference();
+    assert_eq!(reference.len(), cases.len());
+    let mut scorer = scorer(32, 4096);
+    let predictions = served_outputs(&mut scorer, cases);
+    let head = scorer.topic_head.as_ref().expect("v2 has a topic head");
+    let (mut logits, mut embedding, mut topics) = (0.0f64, 0.0f64, 0.0f64);
+    for ((case, expected), prediction) in cases.iter().zip(&reference).zip(&predictions) {
+        logits = logits.max(largest_difference(&prediction.logits, &expected["logits"]));
+        embedding = embedding.max(largest_difference(
+            &prediction.embedding,
+            &expected["topic_embedding"],
+        ));
+        let text = case["text"].as_str().unwrap();
         let ours = head.probabilities(&scorer.catalog, &prediction.embedding, text, &[]);
+        assert_eq!(ours.len(), expected["topics"].as_object().unwrap().len());
         for (topic, p) in &ours {
-            let expected = case["topics"][topic.as_str()].as_f64().unwrap();
+            let expected = expected["topics"][topic.as_str()].as_f64().unwrap();
             topics = topics.max((p - expected).abs());
         }
     }
     println!(
-        "largest differences from ONNX Runtime in Python over {} texts: logits {logits:.2e}, topic embedding \
-         {embedding:.2e}, topic probabilities {topics:.2e}",
+        "largest differences from ONNX Runtime in Python on this machine over {} texts: logits {logits:.2e}, \
+         topic embedding {embedding:.2e}, topic probabilities {topics:.2e}",
         cases.len()
     );
     assert!(logits < 1e-3, "logits differ by {logits}");
     assert!(embedding < 1e-3, "topic embeddings differ by {embedding}");
     assert!(topics < 1e-3, "topic probabilities differ by {topics}");
+}
+
+/// The recipe's fixture was computed on another CPU. The served file's integer arithmetic is exact everywhere
+/// (uint8 weights, `recipe/unsigned_weights.py`), so most texts reproduce it to 1e-3 here too; the float kernels'
+/// rounding differs per instruction set and moves a few texts a little. With signed weights on a CPU without VNNI
+/// the products saturate: no text reproduced the fixture and logits moved by up to 1.19 (AVX2 EPYC).
+#[test]
+fn the_recipe_fixture_is_reproduced_on_this_cpu_up_to_float_rounding() {
+    let fixture = fixture("v2");
+    let cases = fixture["cases"].as_array().unwrap();
+    let mut scorer = scorer(32, 4096);
+    let predictions = served_outputs(&mut scorer, cases);
+    let mut exact = 0;
+    let mut largest = 0.0f64;
+    for (case, prediction) in cases.iter().zip(&predictions) {
+        let difference = largest_difference(&prediction.logits, &case["logits"]);
+        largest = largest.max(difference);
+        exact += usize::from(difference < 1e-3);
+        let mut expected = numbers(&case["logits"]);
+        let label = argmax(&expected);
+        expected.sort_by(f64::total_cmp);
+        if expected[2] - expected[1] > 0.5 {
+            assert_eq!(
+                argmax(
+                    &prediction
+                        .logits
+                        .iter()
+                        .map(|&v| f64::from(v))
+                        .collect::<Vec<_>>()
+                ),
+                label,
+                "the label of {:?} changed",
+                case["text"]
+            );
+        }
+    }
+    println!(
+        "{exact} of {} texts within 1e-3 of the recipe's logits, largest difference {largest:.3}",
+        cases.len()
+    );
+    assert!(
+        exact * 4 >= cases.len() * 3,
+        "only {exact} of {} texts reproduce",
+        cases.len()
+    );
+    assert!(largest < 0.25, "logits moved by {largest}");
+}
+
+fn argmax(values: &[f64]) -> usize {
+    (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap()
 }
 
 #[test]
