@@ -86,7 +86,7 @@ fn fixture(version: &str) -> serde_json::Value {
 /// ONNX Runtime in Python on this machine, on the fixture's token ids (`recipe/parity_reference.py`, run by the
 /// interpreter `deploy/local/install-onnxruntime-python.sh` installs): one JSON case per fixture case.
 fn python_reference() -> Vec<serde_json::Value> {
-    let python = std::env::var("SHOCKWAVE_ORT_PYTHON")
+    let python = shockwave_kit::config::env("SHOCKWAVE_ORT_PYTHON")
         .expect("SHOCKWAVE_ORT_PYTHON (deploy/local/install-onnxruntime-python.sh prints it)");
     let recipe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/sentiment/recipe");
     let catalog =
