@@ -1,6 +1,7 @@
 //! The committed models served from Rust: the default (v2, int8) gives what ONNX Runtime in Python gives on the
 //! same file and machine (logits, topic embeddings, topic probabilities) and reproduces the recipe's fixture up to
-//! float rounding on any CPU, v1 still loads and reproduces its trainer, outputs are identical run after run, and hostile input is scored without crashing or hanging.
+//! float rounding on any CPU, v1 still loads and reproduces its trainer, outputs are identical run after run, and
+//! hostile input is scored without crashing or hanging.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
