@@ -13,10 +13,10 @@
 //!   (d z > δ/2), under the baseline rate of such articles over two half-lives (negative binomial when the
 //!   baseline's daily counts are over-dispersed): how surprising the others are, given the first.
 //! - Burst evidence R_d: a Poisson CUSUM for strongly directional articles (d z > 0.75 δ) arriving faster than
-//!   the subject's own rate of them: each adds `ln(1 + w η / λ_s)` (at most 3 w nats and 3/4 of the threshold), other articles add
-//!   nothing, and the extra rate η is taken off as time passes. Ordinary news between three strongly negative
-//!   articles does not argue them away, as it does in S_d. It counts net of the other direction's, while the
-//!   burst's articles lean in the direction by a quarter of the shift.
+//!   the subject's own rate of them: each adds `ln(1 + w η / λ_s)` (at most 3 w nats and 3/4 of the
+//!   threshold), other articles add nothing, and the extra rate η is taken off as time passes. Ordinary news
+//!   between three strongly negative articles does not argue them away, as it does in S_d. It counts net of the
+//!   other direction's, while the burst's articles lean in the direction by a quarter of the shift.
 //! - One decision: the evidence E_d = max(S_d + min(B_d, S_d, 3), R_d) (buzz can double the sentiment evidence,
 //!   never make it, and adds at most 3 nats) reaches the threshold h = `offset` + ln(expected articles a month /
 //!   the false-alarm budget), so a subject with fifty articles a day needs more evidence than one with one a
@@ -353,8 +353,9 @@ impl Detector {
 
     /// Buzz evidence of `direction`: the weighted count of the current run's articles that argue for it (those
     /// whose score lies more than half the shift beyond the baseline mean, where an article's log-likelihood
-    /// ratio turns positive) against the baseline rate of such articles, given the first of them. A burst of neutral news is no buzz of either
-    /// direction; a pair of strongly negative articles on a subject that sees a few a month is.
+    /// ratio turns positive) against the baseline rate of such articles, given the first of them. A burst of
+    /// neutral news is no buzz of either direction; a pair of strongly negative articles on a subject that sees
+    /// a few a month is.
     fn buzz(&self, direction: Direction, estimate: &Estimate) -> f64 {
         let d = sign(direction);
         let cut = self.config.shift / 2.0;
@@ -464,11 +465,10 @@ impl Detector {
         s + self.buzz(direction, estimate).min(s).min(MAX_BUZZ)
     }
 
-    /// Whether the articles of the current run, taken together, lean in `direction` by at least half the
-    /// tested shift: a day of both unusually good and unusually bad news (an earnings day) moves both CUSUMs
-    /// but is no shift of the mean.
     /// The evidence E_d at `now`: the stronger of the two tests, with the test it comes from. The shift test
-    /// counts only while the run's articles lean in the direction.
+    /// counts only while the run's articles, together, lean in the direction by half the tested shift (a day of
+    /// both unusually good and unusually bad news, an earnings day, moves both CUSUMs but is no shift of the
+    /// mean).
     fn evidence(
         &self,
         direction: Direction,
