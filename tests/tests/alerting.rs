@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use shockwave_kit::Shutdown;
 use shockwave_tests::private_broker::PrivateBroker;
+use shockwave_tests::service_process::metric_sum;
 use shockwave_tests::webhook_sink::{Reply, WebhookSink};
 use shockwave_tests::{
     eventually, fresh_database, repo_root, settings, start_alerter, start_projector_with,
@@ -19,13 +20,44 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 const SECRET: &str = "demo-webhook-secret";
+/// The alerter's allowed lateness in event time, set in this test.
+const LATENESS_SECONDS: i64 = 900;
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
-/// Waits until the number of stored alerts has not changed for a few seconds and all are delivered.
+/// The alerts stored so far, one line each, for failure messages.
+async fn alert_lines(pool: &PgPool) -> String {
+    let rows: Vec<(String, String, DateTime<Utc>, Uuid)> = sqlx::query_as(
+        "SELECT subject, status, occurred_at, event_id FROM alerts ORDER BY occurred_at, subject, status",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|(subject, status, at, id)| format!("\n  {at} {subject} {status} {id}"))
+        .collect()
+}
+
+/// The alerter's event-time watermark, from the metrics of this process (the alerter runs in it).
+fn alerter_watermark() -> f64 {
+    metric_sum(
+        &shockwave_kit::metrics::render(),
+        "shockwave_alerter_watermark_seconds",
+        &[],
+    )
+}
+
+/// Waits until the alerter has seen the latest article (its watermark is the newest article's time less the
+/// allowed lateness), the number of stored alerts has not changed for a few seconds, and all are published and
+/// delivered.
 async fn settled(pool: &PgPool) -> i64 {
+    let newest: DateTime<Utc> = sqlx::query_scalar("SELECT max(published_at) FROM articles")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let caught_up = (newest.timestamp() - LATENESS_SECONDS) as f64;
     let mut last = -1;
     let mut stable = 0;
     for _ in 0..240 {
@@ -40,7 +72,7 @@ async fn settled(pool: &PgPool) -> i64 {
             "SELECT count(*) FROM alerts WHERE published_at IS NULL",
         )
         .await;
-        if alerts == last && pending == 0 && unpublished == 0 {
+        if alerts == last && pending == 0 && unpublished == 0 && alerter_watermark() >= caught_up {
             stable += 1;
             if stable >= 5 {
                 return alerts;
@@ -51,7 +83,11 @@ async fn settled(pool: &PgPool) -> i64 {
         last = alerts;
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    panic!("alerts never settled");
+    panic!(
+        "alerts never settled (watermark {} for {caught_up}):{}",
+        alerter_watermark(),
+        alert_lines(pool).await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +99,7 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
     let sink = WebhookSink::start(
         "127.0.0.1:0".parse().unwrap(),
         SECRET,
-        vec![Reply::Status(500), Reply::Stall(Duration::from_secs(2))],
+        vec![Reply::Status(500), Reply::Stall(Duration::from_secs(6))],
     )
     .await;
     let projector = start_projector_with(&database_url, &on_broker()).await;
@@ -73,7 +109,12 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
         s.extend([
             ("SHOCKWAVE_WEBHOOK_URLS", sink.url.clone()),
             ("SHOCKWAVE_WEBHOOK_SECRET", SECRET.to_string()),
-            ("SHOCKWAVE_DELIVERY_TIMEOUT_MS", "1000".to_string()),
+            // Long enough that a prompt answer is never timed out on a busy machine (and sent again).
+            ("SHOCKWAVE_DELIVERY_TIMEOUT_MS", "3000".to_string()),
+            (
+                "SHOCKWAVE_ALERTER_LATENESS_SECONDS",
+                LATENESS_SECONDS.to_string(),
+            ),
             ("SHOCKWAVE_DELIVERY_BACKOFF_MS", "200".to_string()),
         ]);
         s
@@ -140,7 +181,11 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
         .iter()
         .filter(|(_, _, _, at)| *at < episode.0 || *at >= episode.1)
         .count();
-    assert!(quiet <= 2, "{quiet} alerts in quiet periods");
+    assert!(
+        quiet <= 2,
+        "{quiet} alerts in quiet periods:{}",
+        alert_lines(&pool).await
+    );
     println!(
         "DeepSeek alert at {deepseek_at}, {} min before the open; {} alerts, {} inside the episode (precision {:.2})",
         (open_bell - deepseek_at).num_minutes(),
@@ -164,7 +209,11 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
     for r in sink.accepted() {
         *accepted.entry(r.idempotency_key).or_default() += 1;
     }
-    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "{accepted:?}{}",
+        alert_lines(&pool).await
+    );
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT event_id FROM alerts ORDER BY event_id")
         .fetch_all(&pool)
         .await
@@ -210,7 +259,12 @@ async fn the_deepseek_shock_is_raised_before_the_open_and_delivered_once() {
     alerter.stop().await;
     let alerter = start_alerter(&database_url, &group, &alerter_settings).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(settled(&pool).await, total);
+    assert_eq!(
+        settled(&pool).await,
+        total,
+        "the restart raised alerts; now:{}",
+        alert_lines(&pool).await
+    );
     assert_eq!(sink.accepted().len(), ids.len());
 
     alerter.stop().await;
