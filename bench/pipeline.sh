@@ -25,10 +25,15 @@ stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait
 trap stop_all EXIT
 api_port=18080
 export BENCH_API_URL="http://127.0.0.1:$api_port"
+# Scorers run at nice SHOCKWAVE_SCORER_NICE (default 10, as deploy/local/services.sh starts them): a backlogged
+# scorer takes every core it can, and the broker, the projector and Postgres need their share for articles to
+# stay visible while scores lag.
+scorer_nice="${SHOCKWAVE_SCORER_NICE:-10}"
 service() { # name binary admin-port [env...]
-  local name="$1" bin="$2" port="$3"; shift 3
+  local name="$1" bin="$2" port="$3" niceness=0; shift 3
+  [[ "$name" == scorer-* ]] && niceness="$scorer_nice"
   env SHOCKWAVE_DATABASE_URL="$DATABASE_URL" SHOCKWAVE_KAFKA_BROKERS="$KAFKA_BROKERS" \
-    SHOCKWAVE_ADMIN_ADDR="127.0.0.1:$port" "$@" "target/release/$bin" >"$logs/$name.log" 2>&1 &
+    SHOCKWAVE_ADMIN_ADDR="127.0.0.1:$port" "$@" nice -n "$niceness" "target/release/$bin" >"$logs/$name.log" 2>&1 &
   pids+=("$!")
   eval "pid_${name//-/_}=$!"
 }

@@ -28,7 +28,7 @@ use shockwave_kit::{ConfigError, Shutdown};
 use shockwave_schemas::Topic;
 use shockwave_store::DbArgs;
 
-use crate::model::{Classifier, ModelIdentity};
+use crate::model::{Classifier, ModelIdentity, Threads};
 use crate::scoring::Scorer;
 use crate::topics::TopicHead;
 
@@ -105,6 +105,11 @@ pub struct ModelArgs {
     /// ONNX Runtime intra-op threads.
     #[arg(long, env = "SHOCKWAVE_SCORER_THREADS", default_value_t = 2, value_parser = range(1usize, 256))]
     pub scorer_threads: usize,
+    /// Let ONNX Runtime's idle intra-op threads spin-wait for work instead of sleeping: a text alone is scored
+    /// sooner when texts come back to back, but the threads burn CPU between texts that the broker and Postgres
+    /// need (`bench/cpu.sh` measures both).
+    #[arg(long, env = "SHOCKWAVE_SCORER_SPIN", default_value_t = false, action = clap::ArgAction::Set)]
+    pub scorer_spin: bool,
     /// Most texts per model batch. 1 (the default) runs every text alone, so its score never depends on
     /// which texts shared its batch: an int8 model quantises activations per batch, and batch-mates move
     /// its logits (see the model card). Raise it (32) for about 1.75x the throughput at that cost.
@@ -153,7 +158,10 @@ impl ModelArgs {
             &self.runtime(),
             &identity.name,
             version.unwrap_or(&identity.version),
-            self.scorer_threads,
+            Threads {
+                intra: self.scorer_threads,
+                spin: self.scorer_spin,
+            },
         )?;
         let catalog = Catalog::load(self.catalog.as_deref())?;
         Ok(Scorer {

@@ -112,17 +112,27 @@ pub struct Classifier {
     tokenizer: Tokenizer,
     /// The output the topic head reads (`topic_embedding`, else `embedding`), if the model file has one.
     embedding_output: Option<&'static str>,
+    threads: Threads,
     pub lineage: ModelLineage,
 }
 
+/// ONNX Runtime's intra-op thread pool.
+#[derive(Debug, Clone, Copy)]
+pub struct Threads {
+    /// Threads per inference.
+    pub intra: usize,
+    /// Whether idle threads spin-wait for the next piece of work rather than sleep.
+    pub spin: bool,
+}
+
 impl Classifier {
-    /// Loads `model.onnx` and `tokenizer.json` from `model_dir`; `threads` is ONNX Runtime's intra-op pool.
+    /// Loads `model.onnx` and `tokenizer.json` from `model_dir`, run on the `threads` pool.
     pub fn load(
         model_dir: &Path,
         runtime: &Path,
         name: &str,
         version: &str,
-        threads: usize,
+        threads: Threads,
     ) -> Result<Self, ModelError> {
         let fail = |reason: String| ModelError::Load {
             path: model_dir.display().to_string(),
@@ -134,7 +144,8 @@ impl Classifier {
                 b.with_optimization_level(GraphOptimizationLevel::All)
                     .map_err(Into::into)
             })
-            .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
+            .and_then(|b| b.with_intra_threads(threads.intra).map_err(Into::into))
+            .and_then(|b| b.with_intra_op_spinning(threads.spin).map_err(Into::into))
             .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
             .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
             .and_then(|mut b| b.commit_from_file(model_dir.join("model.onnx")))
@@ -156,12 +167,18 @@ impl Classifier {
             session,
             tokenizer,
             embedding_output,
+            threads,
             lineage: ModelLineage {
                 name: name.into(),
                 version: version.into(),
                 sha256,
             },
         })
+    }
+
+    /// Whether ONNX Runtime's idle threads spin-wait for work.
+    pub fn spins(&self) -> bool {
+        self.threads.spin
     }
 
     /// Token ids with `[CLS]`/`[SEP]`, truncated to [`MAX_TOKENS`].

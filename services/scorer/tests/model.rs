@@ -30,6 +30,7 @@ fn args(version: &str, max_batch: usize, token_budget: usize) -> ModelArgs {
         ort_dylib_path: Some(runtime()),
         tools_dir: None,
         scorer_threads: 2,
+        scorer_spin: false,
         scorer_max_batch: max_batch,
         scorer_token_budget: token_budget,
         catalog: None,

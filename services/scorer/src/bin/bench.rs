@@ -2,20 +2,22 @@
 //! with ONNX Runtime from Python in the same run: rounds alternate between the Python reference (the fp32 twin
 //! and the served file, length-sorted batches of 32) and the Rust scorer (the same batching, then its own
 //! token-budgeted batching), and the table gives each figure's median and its ratio to the references. Then
-//! batch-1 latency and the full article path (chunk, score, tag topics, combine). `bench/scorer.sh` prepares the
+//! batch 1 (throughput, latency and CPU per text, back to back and paced, with ONNX Runtime's threads spinning
+//! and not) and the full article path (chunk, score, tag topics, combine). `bench/scorer.sh` prepares the
 //! Python environment and the fp32 twin and runs it.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
 use shockwave_kit::cli::{self, VERSION};
 use shockwave_schemas::ArticlePublished;
 use shockwave_scorer::ModelArgs;
+use shockwave_scorer::model::Classifier;
 
 /// `scorer-bench`: the served model's speed beside ONNX Runtime in Python, in one run.
 #[derive(Debug, Parser)]
@@ -35,6 +37,53 @@ struct Args {
     /// Rounds; each figure is the median over them.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     rounds: u32,
+}
+
+/// This process's user + system CPU time so far, from `/proc/self/stat` (clock ticks of 10 ms).
+fn process_cpu() -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .context("a /proc stat line")?
+        .1
+        .split(' ')
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// Batch-1 figures: throughput counting only the scoring time, per-text latency and CPU per text.
+struct BatchOne {
+    texts_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_ms_per_text: f64,
+}
+
+fn batch_one(
+    classifier: &mut Classifier,
+    texts: &[&str],
+    pause: Option<Duration>,
+) -> anyhow::Result<BatchOne> {
+    let mut latencies = Vec::with_capacity(texts.len());
+    let cpu_before = process_cpu()?;
+    for text in texts {
+        let t = Instant::now();
+        classifier.predict_texts(&[text], 1, usize::MAX)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        if let Some(pause) = pause {
+            std::thread::sleep(pause);
+        }
+    }
+    let cpu = process_cpu()? - cpu_before;
+    let busy: f64 = latencies.iter().sum::<f64>() / 1000.0;
+    latencies.sort_by(f64::total_cmp);
+    Ok(BatchOne {
+        texts_per_second: texts.len() as f64 / busy,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        cpu_ms_per_text: cpu.as_secs_f64() * 1000.0 / texts.len() as f64,
+    })
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -90,12 +139,13 @@ fn main() -> anyhow::Result<()> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mut scorer = args.model.scorer()?;
     println!(
-        "{} texts from {}, model {} ({} version {}), {threads} intra-op threads, {} rounds",
+        "{} texts from {}, model {} ({} version {}), {threads} intra-op threads (spinning: {}), {} rounds",
         texts.len(),
         args.texts,
         model_dir.display(),
         scorer.classifier.lineage.name,
         scorer.classifier.lineage.version,
+        args.model.scorer_spin,
         args.rounds
     );
     scorer
@@ -165,22 +215,34 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    // Batch 1: each text tokenised and run alone; per-text latency.
-    let mut latencies = Vec::with_capacity(refs.len());
-    let started = Instant::now();
-    for text in &refs {
-        let t = Instant::now();
-        scorer.classifier.predict_texts(&[text], 1, usize::MAX)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let total = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
+    // Batch 1: each text tokenised and run alone, back to back and then paced (a pause after each text, as a
+    // stream slower than the scorer gives), with ONNX Runtime's threads spinning between texts and not.
+    let mut other = args.model.clone();
+    other.scorer_spin = !other.scorer_spin;
+    let mut other = other.scorer()?;
+    other
+        .classifier
+        .predict_texts(&refs[..64.min(refs.len())], 1, usize::MAX)?; // warm-up
     println!(
-        "\nbatch 1: {:.0} texts/s, p50 {:.2} ms, p99 {:.2} ms per text",
-        refs.len() as f64 / total,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99)
+        "\n| batch 1 | spinning | texts/s | p50 ms | p99 ms | CPU ms per text |\n|---|---|---|---|---|---|"
     );
+    let paced = &refs[..500.min(refs.len())];
+    for (label, texts, pause) in [
+        ("back to back", &refs[..], None),
+        ("paced, 20 ms pause", paced, Some(Duration::from_millis(20))),
+    ] {
+        for classifier in [&mut scorer.classifier, &mut other.classifier] {
+            let run = batch_one(classifier, texts, pause)?;
+            println!(
+                "| {label} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+                if classifier.spins() { "yes" } else { "no" },
+                run.texts_per_second,
+                run.p50_ms,
+                run.p99_ms,
+                run.cpu_ms_per_text
+            );
+        }
+    }
 
     // The scorer's own path: each text as an article title, chunked, scored, tagged and combined.
     let articles: Vec<ArticlePublished> = texts
