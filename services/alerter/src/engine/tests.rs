@@ -227,6 +227,7 @@ fn a_restart_after_late_arrivals_raises_nothing_the_live_run_did_not() {
             200 + i as u128,
         ));
     }
+    let restart = live_run(&[items.clone()]);
     for seed in 0..200u64 {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut order = items.clone();
@@ -252,7 +253,6 @@ fn a_restart_after_late_arrivals_raises_nothing_the_live_run_did_not() {
             rest = &rest[n..];
         }
         let live = live_run(&batches);
-        let restart = live_run(&[items.clone()]);
         let new: Vec<_> = restart.iter().filter(|e| !live.contains(e)).collect();
         assert!(new.is_empty(), "seed {seed}: a restart raises {new:?}");
     }

@@ -39,17 +39,10 @@ struct Args {
     rounds: u32,
 }
 
-/// This process's user + system CPU time so far, from `/proc/self/stat` (clock ticks of 10 ms).
-fn process_cpu() -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .context("a /proc stat line")?
-        .1
-        .split(' ')
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10))
+/// This process's CPU time so far, all threads together.
+fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Batch-1 figures: throughput counting only the scoring time, per-text latency and CPU per text.
@@ -66,7 +59,7 @@ fn batch_one(
     pause: Option<Duration>,
 ) -> anyhow::Result<BatchOne> {
     let mut latencies = Vec::with_capacity(texts.len());
-    let cpu_before = process_cpu()?;
+    let cpu_before = process_cpu();
     for text in texts {
         let t = Instant::now();
         classifier.predict_texts(&[text], 1, usize::MAX)?;
@@ -75,7 +68,7 @@ fn batch_one(
             std::thread::sleep(pause);
         }
     }
-    let cpu = process_cpu()? - cpu_before;
+    let cpu = process_cpu() - cpu_before;
     let busy: f64 = latencies.iter().sum::<f64>() / 1000.0;
     latencies.sort_by(f64::total_cmp);
     Ok(BatchOne {
