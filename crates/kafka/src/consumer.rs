@@ -13,6 +13,8 @@ use std::ops::Range;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use futures::FutureExt;
+
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
@@ -121,6 +123,8 @@ pub struct ConsumerSettings {
     pub max_wait: Duration,
     /// Static group membership (`group.instance.id`): a restart with the same id keeps the partitions.
     pub instance_id: Option<String>,
+    /// Longest hold of a fetch that finds nothing new (`fetch.wait.max.ms`; see `ConsumerArgs::fetch_wait`).
+    pub fetch_wait: Duration,
     /// Reports progress to readiness (a batch held too long makes the service unready).
     pub health: ConsumerHealth,
 }
@@ -230,10 +234,12 @@ impl BatchConsumer {
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .set("enable.partition.eof", "false")
-            // How long the broker may hold a fetch that finds nothing new. Apache Kafka answers as soon as a
-            // message arrives; Tansu holds it the whole time, which was most of each hop's latency (librdkafka's
-            // default is 500 ms). 100 ms costs at most ten empty fetches a second per idle consumer.
-            .set("fetch.wait.max.ms", "100")
+            // How long the broker may hold a fetch that finds nothing new (`ConsumerArgs::fetch_wait`, 100 ms by
+            // default against librdkafka's 500: Tansu holds every fetch that long, records or not).
+            .set(
+                "fetch.wait.max.ms",
+                settings.fetch_wait.as_millis().to_string(),
+            )
             .create_with_context(RebalanceReport::new(&settings.group_id))?)
     }
 
@@ -267,6 +273,14 @@ impl BatchConsumer {
             match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
                 Ok(received) => batch.extend(own(received)),
                 Err(_) => break,
+            }
+        }
+        // The wait is over, but what has already arrived goes too: a backlog fills whole batches however short
+        // the wait, and only a quiet stream is cut at the deadline.
+        while batch.len() < self.settings.max_batch {
+            match self.consumer.recv().now_or_never() {
+                Some(received) => batch.extend(own(received)),
+                None => break,
             }
         }
         batch

@@ -71,12 +71,23 @@ pub struct ConsumerArgs {
     #[arg(long, env = "SHOCKWAVE_STUCK_AFTER_SECONDS", default_value_t = 120,
           value_parser = shockwave_kit::config::range(1u64, 86_400))]
     pub stuck_after_seconds: u64,
+    /// Longest time, in milliseconds, the broker may hold a fetch that finds nothing new (`fetch.wait.max.ms`).
+    /// Apache Kafka answers as soon as a message arrives, so this only sets how often an idle consumer asks;
+    /// Tansu holds every fetch this long, so on it this is the latency each hop through the broker adds.
+    #[arg(long, env = "SHOCKWAVE_KAFKA_FETCH_WAIT_MS", default_value_t = 100,
+          value_parser = shockwave_kit::config::range(1u64, 10_000))]
+    pub kafka_fetch_wait_ms: u64,
 }
 
 impl ConsumerArgs {
     /// The health tracker of a consumer of this service, for its consumer settings and its readiness.
     pub fn health(&self, name: &str) -> health::ConsumerHealth {
         health::ConsumerHealth::new(name, Duration::from_secs(self.stuck_after_seconds))
+    }
+
+    /// The broker's longest hold of an empty fetch, for the consumer settings.
+    pub fn fetch_wait(&self) -> Duration {
+        Duration::from_millis(self.kafka_fetch_wait_ms)
     }
 
     pub fn instance_id(&self) -> Option<String> {

@@ -279,6 +279,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         max_batch: 2000,
         max_wait: Duration::from_millis(50),
         instance_id: config.consumer.instance_id(),
+        fetch_wait: config.consumer.fetch_wait(),
         health,
     })?;
     consumer.run(&mut handler, &shutdown).await;

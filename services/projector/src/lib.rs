@@ -54,8 +54,10 @@ pub struct Config {
     #[arg(long, env = "SHOCKWAVE_PROJECTOR_MAX_BATCH", default_value_t = 20_000,
           value_parser = range(1usize, 100_000))]
     pub projector_max_batch: usize,
-    /// Longest wait, in milliseconds, to fill a batch once its first message arrived.
-    #[arg(long, env = "SHOCKWAVE_PROJECTOR_MAX_WAIT_MS", default_value_t = 100,
+    /// Longest wait, in milliseconds, to fill a batch once its first message arrived. A few milliseconds take
+    /// in the rest of the fetch that brought it; under load the batch is whatever arrived while the last one was
+    /// written, so a longer wait adds latency without saving transactions.
+    #[arg(long, env = "SHOCKWAVE_PROJECTOR_MAX_WAIT_MS", default_value_t = 5,
           value_parser = range(0u64, 60_000))]
     pub projector_max_wait_ms: u64,
     /// `i/n` projects the partitions p with p mod n = i (`0/1`, the default, is all, from the offsets stored
@@ -111,6 +113,7 @@ async fn consumer(
         max_batch: config.projector_max_batch,
         max_wait: Duration::from_millis(config.projector_max_wait_ms),
         instance_id: config.consumer.instance_id(),
+        fetch_wait: config.consumer.fetch_wait(),
         health,
     };
     Ok(match config.projector_shard {

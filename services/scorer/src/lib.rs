@@ -204,6 +204,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         max_batch: config.scorer_max_articles,
         max_wait: Duration::from_millis(config.scorer_max_wait_ms),
         instance_id: config.consumer.instance_id(),
+        fetch_wait: config.consumer.fetch_wait(),
         health,
     })?;
     let mut handler = handler::ScoreHandler {

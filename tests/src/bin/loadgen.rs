@@ -268,6 +268,18 @@ async fn main() -> anyhow::Result<()> {
         seconds: args.seconds,
         probe_every: args.probe_every as usize,
     };
+    // The producer's first publish waits for its idempotent producer id and the topics' metadata (hundreds of
+    // milliseconds on a new client): done here, once, so no measured step counts it.
+    let warm = Traffic::new(&format!("warmup{}", std::process::id()));
+    setup
+        .producer
+        .publish_all(&[
+            warm.article(0, chrono::Utc::now()),
+            warm.bar(0),
+            warm.rank(0),
+        ])
+        .await
+        .context("warm-up publish")?;
     match args.mode {
         Mode::Capacity { rates } => capacity(&setup, &rates).await,
         Mode::Latency { rate } => latency(&setup, rate).await,
