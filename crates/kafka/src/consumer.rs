@@ -13,8 +13,6 @@ use std::ops::Range;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use futures::FutureExt;
-
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
@@ -268,19 +266,14 @@ impl BatchConsumer {
             }
         }
         batch.extend(own(first));
+        // Past the deadline, `timeout_at` still returns a message that is ready at once (tokio guarantees it),
+        // so what has already arrived always goes: a backlog fills whole batches however short the wait, and
+        // only a quiet stream is cut at the deadline.
         let deadline = tokio::time::Instant::now() + self.settings.max_wait;
         while batch.len() < self.settings.max_batch {
             match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
                 Ok(received) => batch.extend(own(received)),
                 Err(_) => break,
-            }
-        }
-        // The wait is over, but what has already arrived goes too: a backlog fills whole batches however short
-        // the wait, and only a quiet stream is cut at the deadline.
-        while batch.len() < self.settings.max_batch {
-            match self.consumer.recv().now_or_never() {
-                Some(received) => batch.extend(own(received)),
-                None => break,
             }
         }
         batch
