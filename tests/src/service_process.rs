@@ -235,6 +235,41 @@ impl ServiceProcess {
         )
     }
 
+    /// What a stuck run needs to be explained: readiness, the consumer gauges and counters from `/metrics`, the
+    /// group's assignments and every warning or error logged, then the log's tail.
+    pub async fn diagnosis(&self) -> String {
+        let readiness = self.readiness().await;
+        let metrics = self.metrics().await;
+        let consumer_lines: Vec<&str> = metrics
+            .lines()
+            .filter(|line| {
+                [
+                    "shockwave_consumer_",
+                    "shockwave_events_",
+                    "shockwave_handler_",
+                ]
+                .iter()
+                .any(|prefix| line.starts_with(prefix))
+            })
+            .collect();
+        let log = self.log_text();
+        let notable: Vec<&str> = log
+            .lines()
+            .filter(|line| {
+                line.contains("WARN") || line.contains("ERROR") || line.contains("partitions")
+            })
+            .collect();
+        let from = notable.len().saturating_sub(60);
+        format!(
+            "== {} (pid {:?}): readiness {readiness:?}\n{}\nwarnings, errors and assignments:\n{}\n{}\n",
+            self.name,
+            self.child.as_ref().map(Child::id),
+            consumer_lines.join("\n"),
+            notable[from..].join("\n"),
+            self.tail()
+        )
+    }
+
     /// `/readyz`: `Some(true)` on 200, `Some(false)` on 503 (a dependency down), `None` when not answering.
     pub async fn ready(&self) -> Option<bool> {
         self.readiness().await.map(|(ready, _)| ready)
