@@ -12,7 +12,10 @@ pub struct RebalanceReport {
 }
 
 impl RebalanceReport {
+    /// Starts the consumer's gauge at 0, so a member the group never gives a partition shows 0 (which the
+    /// `ConsumerGroupUnassigned` alert sums) instead of no series at all.
     pub fn new(consumer: &str) -> Self {
+        ASSIGNED_PARTITIONS.with_label_values(&[consumer]).set(0);
         RebalanceReport {
             consumer: consumer.to_string(),
         }
@@ -72,6 +75,14 @@ impl ConsumerContext for RebalanceReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_consumer_reports_zero_partitions_until_the_group_assigns_some() {
+        let series = "shockwave_consumer_assigned_partitions{consumer=\"never_assigned_group\"} 0";
+        assert!(!shockwave_kit::metrics::render().contains(series));
+        let _report = RebalanceReport::new("never_assigned_group");
+        assert!(shockwave_kit::metrics::render().contains(series));
+    }
 
     #[test]
     fn partitions_are_listed_per_topic_in_order() {
