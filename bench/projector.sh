@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Projector throughput on 1,000,000 synthetic events of mixed types, replay time, and the same rows through a
-# plain COPY (the ceiling of this Postgres), on a fresh broker of its own (port 19094). Prints the figures.
+# Projector throughput on 1,000,000 synthetic events of mixed types, replay time, the reading side alone, two projector
+# shards side by side, and the same rows through a plain COPY (the ceiling of this Postgres), on a fresh broker of its own
+# (port 19094). Prints the figures.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -24,12 +24,16 @@ pub async fn project(pool: &PgPool, events: &[Event]) {
             payload: e.to_json(),
         })
         .collect();
-    let pairs: Vec<(&Message, Event)> = messages.iter().zip(events.iter().cloned()).collect();
+    let pairs: Vec<(&Message, &Event)> = messages.iter().zip(events).collect();
+    let payloads: Vec<String> = events
+        .iter()
+        .map(shockwave_projector::store::payload_json)
+        .collect();
     let mut tx = pool.begin().await.expect("transaction");
-    let fresh = shockwave_projector::store::append_events(&mut tx, &pairs)
+    let fresh = shockwave_projector::store::append_events(&mut tx, &pairs, &payloads)
         .await
         .expect("append events");
-    let new: Vec<&Event> = shockwave_projector::handler::first_copies_of(&pairs, fresh);
+    let new: Vec<&Event> = shockwave_projector::handler::first_copies_of(events, fresh);
     shockwave_projector::projections::apply(&mut tx, &new)
         .await
         .expect("apply projections");

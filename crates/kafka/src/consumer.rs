@@ -3,7 +3,9 @@
 //! with backoff and never skipped, so nothing is lost; a permanent one (the input itself is refused, see
 //! [`failure`](super::failure)) is isolated by bisecting the batch, in order, until the refused messages stand
 //! alone; each is then quarantined by the handler (dead-lettered with its reason) and the rest go through.
-//! Handlers must be idempotent because a crash between their commit and ours redelivers the batch. A
+//! Handlers must be idempotent because a crash between their commit and ours redelivers the batch. The next
+//! batch is collected, and prepared by the handler's pure [`BatchHandler::prepare`] on a blocking thread,
+//! while the current one is handled. A handler can ask to be told when the stream goes quiet. A
 //! consumer either joins its group (partitions shared by the group coordinator) or, when its handler keeps
 //! its own offsets (the projector, in Postgres), assigns its partitions itself and starts where those offsets
 //! say, with no coordinator involved.
@@ -86,10 +88,29 @@ pub fn offset_ranges(batch: &[Message]) -> String {
 
 /// Processes a batch; `Ok` promises the batch's effects are durable.
 pub trait BatchHandler {
+    /// What [`Self::prepare`] makes of a batch.
+    type Prepared: Send + 'static;
+
+    /// Work on a whole batch that needs neither the handler's state nor I/O (decoding, say). The consumer runs
+    /// it on a blocking thread as soon as the batch is collected, while the previous batch is still being
+    /// handled, and gives the result to the batch's first attempt ([`Self::handle_prepared`]).
+    fn prepare(batch: &[Message]) -> Self::Prepared;
+
     fn handle(
         &mut self,
         batch: &[Message],
     ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+
+    /// The first attempt at a whole batch, with what [`Self::prepare`] made of it; retries and the parts of a
+    /// split batch go through [`Self::handle`]. The same promise as `handle`.
+    fn handle_prepared(
+        &mut self,
+        batch: &[Message],
+        prepared: Self::Prepared,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send {
+        let _ = prepared;
+        self.handle(batch)
+    }
 
     /// Sets aside one message whose handling failed permanently: dead-letters it with `kind` and `reason`
     /// and makes sure it is not handled again (a handler that keeps its own offsets moves them past it).
@@ -109,6 +130,17 @@ pub trait BatchHandler {
     /// The reason a dead letter gives for a permanent failure.
     fn reason(&self, error: &anyhow::Error) -> String {
         format!("{error:#}")
+    }
+
+    /// How long without a message counts as a quiet stream, for [`Self::idle`]; never when `None`.
+    fn idle_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Called once per quiet period (no message for [`Self::idle_after`]): work held back waiting for more
+    /// input can be finished. A failure is logged and the call is repeated after the next quiet interval.
+    fn idle(&mut self) -> impl std::future::Future<Output = anyhow::Result<()>> + Send {
+        std::future::ready(Ok(()))
     }
 }
 
@@ -155,6 +187,16 @@ impl std::str::FromStr for Shard {
         }
         Ok(Shard { index, of })
     }
+}
+
+/// What the consumer got when it waited for a batch.
+enum Fetched<P> {
+    /// A batch, and what the handler prepared of it.
+    Batch(Vec<Message>, P),
+    /// Nothing for the handler's quiet interval.
+    Quiet,
+    /// Nothing to handle: shutdown, or only consumer errors.
+    Nothing,
 }
 
 pub struct BatchConsumer {
@@ -241,11 +283,17 @@ impl BatchConsumer {
             .create_with_context(RebalanceReport::new(&settings.group_id))?)
     }
 
-    async fn next_batch(&self, shutdown: &Shutdown) -> Vec<Message> {
+    /// The next batch (empty on shutdown), or `None` when `quiet` is set and nothing came for that long.
+    async fn next_batch(
+        &self,
+        shutdown: &Shutdown,
+        quiet: Option<Duration>,
+    ) -> Option<Vec<Message>> {
         let mut batch = Vec::new();
-        // Wait as long as needed for the first message, then at most `max_wait` for the rest.
+        // Wait as long as needed (or `quiet`) for the first message, then at most `max_wait` for the rest.
         let first = tokio::select! {
-            _ = shutdown.wait() => return batch,
+            _ = shutdown.wait() => return Some(batch),
+            _ = tokio::time::sleep(quiet.unwrap_or_default()), if quiet.is_some() => return None,
             received = self.consumer.recv() => received,
         };
         fn own(
@@ -275,8 +323,34 @@ impl BatchConsumer {
                 Ok(received) => batch.extend(own(received)),
                 Err(_) => break,
             }
+            // Messages already queued are taken without waiting; let the batch being handled meanwhile (see
+            // `run`) read its answers from Postgres now and then.
+            if batch.len() % 1024 == 0 {
+                tokio::task::yield_now().await;
+            }
         }
-        batch
+        Some(batch)
+    }
+
+    /// The next batch and what the handler prepares of it (on a blocking thread).
+    async fn fetch<H: BatchHandler>(
+        &self,
+        shutdown: &Shutdown,
+        quiet: Option<Duration>,
+    ) -> Fetched<H::Prepared> {
+        let batch = match self.next_batch(shutdown, quiet).await {
+            None => return Fetched::Quiet,
+            Some(batch) if batch.is_empty() => return Fetched::Nothing,
+            Some(batch) => batch,
+        };
+        let prepared = tokio::task::spawn_blocking(move || {
+            let prepared = H::prepare(&batch);
+            (batch, prepared)
+        })
+        .await;
+        let (batch, prepared) =
+            prepared.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        Fetched::Batch(batch, prepared)
     }
 
     /// Commits a batch's offsets to Kafka in this consumer's mode.
@@ -315,15 +389,21 @@ impl BatchConsumer {
         &self,
         handler: &mut H,
         batch: &[Message],
+        prepared: H::Prepared,
         shutdown: &Shutdown,
     ) -> bool {
         let group = self.settings.group_id.as_str();
         let mut todo: VecDeque<Range<usize>> = VecDeque::new();
         todo.push_back(0..batch.len());
         let mut backoff = Duration::from_millis(100);
+        let mut prepared = Some(prepared);
         while let Some(range) = todo.pop_front() {
             let slice = &batch[range.clone()];
-            let error = match handler.handle(slice).await {
+            let handled = match prepared.take() {
+                Some(prepared) => handler.handle_prepared(slice, prepared).await,
+                None => handler.handle(slice).await,
+            };
+            let error = match handled {
                 Ok(()) => {
                     backoff = Duration::from_millis(100);
                     continue;
@@ -406,55 +486,100 @@ impl BatchConsumer {
         true
     }
 
-    /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first.
+    /// Runs until shutdown; the batch in hand when shutdown comes is finished and committed first. While a
+    /// batch is handled the next one is collected and prepared, so the handler's store never waits for the
+    /// decoding of its next batch; a batch collected ahead but not yet handled at shutdown is not committed,
+    /// and comes again after a restart.
     pub async fn run<H: BatchHandler>(&self, handler: &mut H, shutdown: &Shutdown) {
         let group = self.settings.group_id.as_str();
         let mut lag_recorded: Option<std::time::Instant> = None;
+        // Whether the handler has had its idle call since the last batch.
+        let mut idle_done = false;
+        let mut next = self.fetch::<H>(shutdown, handler.idle_after()).await;
         loop {
-            let batch = self.next_batch(shutdown).await;
-            if batch.is_empty() {
-                if shutdown.is_triggered() {
-                    break;
+            let (batch, prepared) = match next {
+                Fetched::Batch(batch, prepared) => (batch, prepared),
+                Fetched::Nothing if shutdown.is_triggered() => break,
+                waited => {
+                    if matches!(waited, Fetched::Quiet) {
+                        match handler.idle().await {
+                            Ok(()) => idle_done = true,
+                            Err(error) => tracing::warn!(
+                                error = format!("{error:#}"),
+                                consumer = group,
+                                "idle work failed; it is tried again after the next quiet interval"
+                            ),
+                        }
+                    }
+                    let quiet = handler.idle_after().filter(|_| !idle_done);
+                    next = self.fetch::<H>(shutdown, quiet).await;
+                    continue;
                 }
-                continue;
-            }
-            let started = std::time::Instant::now();
-            self.settings.health.started();
-            // Every line logged while handling the batch says which consumer and which offsets.
-            let span = tracing::info_span!(
-                "batch",
-                consumer = group,
-                messages = batch.len(),
-                offsets = %offset_ranges(&batch)
+            };
+            idle_done = false;
+            let quiet = handler.idle_after();
+            let (completed, fetched) = tokio::join!(
+                self.complete(handler, batch, prepared, shutdown, &mut lag_recorded),
+                self.fetch::<H>(shutdown, quiet)
             );
-            if !self
-                .process(handler, &batch, shutdown)
-                .instrument(span)
-                .await
-            {
+            if !completed {
                 return;
             }
-            let offsets = next_offsets(&batch);
-            if let Err(error) = self.commit(&offsets) {
-                // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
-                tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
+            if shutdown.is_triggered() {
+                break;
             }
-            self.settings.health.finished();
-            for m in &batch {
-                EVENTS_CONSUMED.with_label_values(&[group, &m.topic]).inc();
-            }
-            BATCH_SIZE
-                .with_label_values(&[group])
-                .observe(batch.len() as f64);
-            BATCH_SECONDS
-                .with_label_values(&[group])
-                .observe(started.elapsed().as_secs_f64());
-            if lag_recorded.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
-                self.record_lag(&offsets);
-                lag_recorded = Some(std::time::Instant::now());
-            }
+            next = fetched;
         }
         tracing::info!(consumer = group, "consumer drained and stopped");
+    }
+
+    /// Handles one batch, commits it and records its metrics. False when shutdown came while a failure was
+    /// being waited out (nothing is committed then).
+    async fn complete<H: BatchHandler>(
+        &self,
+        handler: &mut H,
+        batch: Vec<Message>,
+        prepared: H::Prepared,
+        shutdown: &Shutdown,
+        lag_recorded: &mut Option<std::time::Instant>,
+    ) -> bool {
+        let group = self.settings.group_id.as_str();
+        let started = std::time::Instant::now();
+        self.settings.health.started();
+        // Every line logged while handling the batch says which consumer and which offsets.
+        let span = tracing::info_span!(
+            "batch",
+            consumer = group,
+            messages = batch.len(),
+            offsets = %offset_ranges(&batch)
+        );
+        if !self
+            .process(handler, &batch, prepared, shutdown)
+            .instrument(span)
+            .await
+        {
+            return false;
+        }
+        let offsets = next_offsets(&batch);
+        if let Err(error) = self.commit(&offsets) {
+            // The work is durable and idempotent: a redelivery after a failed commit changes nothing.
+            tracing::warn!(%error, consumer = group, "offset commit failed; batch may be redelivered");
+        }
+        self.settings.health.finished();
+        for m in &batch {
+            EVENTS_CONSUMED.with_label_values(&[group, &m.topic]).inc();
+        }
+        BATCH_SIZE
+            .with_label_values(&[group])
+            .observe(batch.len() as f64);
+        BATCH_SECONDS
+            .with_label_values(&[group])
+            .observe(started.elapsed().as_secs_f64());
+        if lag_recorded.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+            self.record_lag(&offsets);
+            *lag_recorded = Some(std::time::Instant::now());
+        }
+        true
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Engine {
     subjects: BTreeMap<(String, String), SubjectState>,
     seen: HashSet<(Uuid, String, String)>,
     watermark: Option<DateTime<Utc>>,
+    /// The newest article time seen (held to the wall clock plus [`MAX_AHEAD`]).
+    newest: Option<DateTime<Utc>>,
 }
 
 fn kind_name(kind: SubjectKind) -> &'static str {
@@ -124,6 +126,7 @@ impl Engine {
             subjects: BTreeMap::new(),
             seen: HashSet::new(),
             watermark: None,
+            newest: None,
         }
     }
 
@@ -226,7 +229,7 @@ impl Engine {
     /// Adds scored articles, moves the watermark and returns the shocks it raised, opened, updated or resolved.
     pub fn ingest(&mut self, scored: Vec<Scored>, wall_clock: DateTime<Utc>) -> Ingested {
         let mut out = Ingested::default();
-        let mut frontier = self.watermark.map(|w| w + self.lateness);
+        let mut frontier = self.newest;
         for item in scored {
             let key = (
                 item.observation.article_id,
@@ -256,12 +259,29 @@ impl Engine {
         let Some(frontier) = frontier else {
             return out;
         };
-        let watermark = frontier - self.lateness;
-        self.watermark = Some(watermark);
-        for state in self.subjects.values_mut() {
-            out.raised.extend(state.advance_to(watermark));
-        }
+        self.newest = Some(frontier);
+        out.raised = self.advance_to(frontier - self.lateness);
         out
+    }
+
+    /// Feeds every article held back for the allowed lateness: the watermark moves just past the newest
+    /// article seen. For a stream gone quiet, so that a sparse feed's last articles do not wait for the next
+    /// one; an older article arriving afterwards is late, and its subject is rebuilt as usual.
+    pub fn catch_up(&mut self) -> Vec<SentimentShockDetected> {
+        match self.newest {
+            Some(newest) => self.advance_to(newest + Duration::microseconds(1)),
+            None => Vec::new(),
+        }
+    }
+
+    /// Moves the watermark forward to `to` (never back) and feeds every subject up to it.
+    fn advance_to(&mut self, to: DateTime<Utc>) -> Vec<SentimentShockDetected> {
+        let watermark = self.watermark.map_or(to, |w| w.max(to));
+        self.watermark = Some(watermark);
+        self.subjects
+            .values_mut()
+            .flat_map(|state| state.advance_to(watermark))
+            .collect()
     }
 }
 

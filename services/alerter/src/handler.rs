@@ -92,6 +92,9 @@ pub struct AlertHandler {
     pub projection_patience: Duration,
     /// Raised but not yet stored (a failed batch keeps them for its retry: the engine will not raise them again).
     pub unrecorded: Vec<Event>,
+    /// How long the scores topic must be quiet before the articles held back for the allowed lateness are fed
+    /// ([`Engine::catch_up`]); never when `None`.
+    pub catch_up_after: Option<Duration>,
 }
 
 impl AlertHandler {
@@ -116,9 +119,7 @@ impl AlertHandler {
                 "articles older than the watermark: rebuilding their subjects"
             );
         }
-        if let Some(w) = self.engine.watermark() {
-            WATERMARK.set(w.timestamp());
-        }
+        self.record_watermark();
         self.unrecorded
             .extend(ingested.raised.into_iter().map(shock_event));
         if ingested.late_subjects.is_empty() {
@@ -146,6 +147,12 @@ impl AlertHandler {
             self.unrecorded.extend(raised.into_iter().map(shock_event));
         }
         Ok(())
+    }
+
+    fn record_watermark(&self) {
+        if let Some(w) = self.engine.watermark() {
+            WATERMARK.set(w.timestamp());
+        }
     }
 
     /// Stores what was raised (new ids only) and publishes everything not yet on the shocks topic.
@@ -188,6 +195,10 @@ impl AlertHandler {
 }
 
 impl BatchHandler for AlertHandler {
+    type Prepared = ();
+
+    fn prepare(_batch: &[Message]) {}
+
     async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
         let mut scored = Vec::new();
         for m in batch {
@@ -260,5 +271,24 @@ impl BatchHandler for AlertHandler {
 
     fn reason(&self, error: &anyhow::Error) -> String {
         shockwave_store::failure_reason(error)
+    }
+
+    fn idle_after(&self) -> Option<Duration> {
+        self.catch_up_after
+    }
+
+    /// The stream is quiet: feeds the articles held back for the allowed lateness, stores and publishes what
+    /// they raise.
+    async fn idle(&mut self) -> anyhow::Result<()> {
+        let raised = self.engine.catch_up();
+        if !raised.is_empty() {
+            tracing::info!(
+                raised = raised.len(),
+                "scores quiet: fed the articles held back for lateness"
+            );
+        }
+        self.record_watermark();
+        self.unrecorded.extend(raised.into_iter().map(shock_event));
+        self.flush().await
     }
 }

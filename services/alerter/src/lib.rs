@@ -71,6 +71,12 @@ pub struct Config {
     #[arg(long, env = "SHOCKWAVE_ALERTER_LATENESS_SECONDS", default_value_t = 900,
           value_parser = range(0i64, 30 * 86_400))]
     pub alerter_lateness_seconds: i64,
+    /// Seconds without a new score after which the detectors stop waiting for older articles and take in the
+    /// newest ones at once (a sparse feed's last articles then alert without waiting for the next article); 0
+    /// never.
+    #[arg(long, env = "SHOCKWAVE_ALERTER_CATCH_UP_SECONDS", default_value_t = 10,
+          value_parser = range(0u64, 86_400))]
+    pub alerter_catch_up_seconds: u64,
     /// Webhook receivers, comma-separated; each request is signed with `SHOCKWAVE_WEBHOOK_SECRET`.
     #[arg(
         long,
@@ -253,6 +259,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
         receivers: receiver_names,
         projection_patience: Duration::from_secs(15),
         unrecorded: Vec::new(),
+        catch_up_after: (config.alerter_catch_up_seconds > 0)
+            .then(|| Duration::from_secs(config.alerter_catch_up_seconds)),
     };
     let history = store::observations(&pool, store::Selection::All).await?;
     tracing::info!(

@@ -1,6 +1,7 @@
 //! One batch, in a single transaction: lock the stored offsets of its partitions and skip what they show was
-//! projected already; sort the rest into events, dead letters and rejects; dead-letter the rejects; write the
-//! events, their projections, the dead letters and the new offsets.
+//! projected already; dead-letter the rejects; write the events, their projections, the dead letters and the
+//! new offsets. The batch is read (sorted into events, dead letters and rejects, each event's payload written as
+//! JSON) before its transaction, while the consumer still has the previous batch's transaction open.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -30,12 +31,46 @@ pub struct Projector {
     consumer: String,
 }
 
-/// What a batch is made of once read.
+/// What a batch is made of once read: each part with the index of its message in the batch.
 #[derive(Default)]
-pub struct Sorted<'m> {
-    pub events: Vec<(&'m Message, Event)>,
-    pub dead_letters: Vec<(&'m Message, DeadLetter)>,
-    pub rejects: Vec<DeadLetter>,
+pub struct Sorted {
+    pub events: Vec<(usize, Event)>,
+    pub dead_letters: Vec<(usize, DeadLetter)>,
+    pub rejects: Vec<(usize, DeadLetter)>,
+}
+
+/// A batch read ahead of its transaction (see [`BatchHandler::prepare`]): every message sorted, and each
+/// event's payload already written as the JSON the event store keeps.
+pub struct Prepared {
+    pub sorted: Sorted,
+    /// Each event's payload, in the order of `sorted.events`.
+    pub payloads: Vec<String>,
+}
+
+impl Prepared {
+    /// Reads a whole batch: nothing here needs the database, and nothing can fail the batch.
+    pub fn new(batch: &[Message]) -> Self {
+        let sorted = sort(batch);
+        let payloads = sorted
+            .events
+            .iter()
+            .map(|(_, e)| store::payload_json(e))
+            .collect();
+        Prepared { sorted, payloads }
+    }
+
+    /// Keeps only what came from the messages `keep` marks.
+    fn retain(&mut self, keep: &[bool]) {
+        let events = std::mem::take(&mut self.sorted.events);
+        let payloads = std::mem::take(&mut self.payloads);
+        (self.sorted.events, self.payloads) = events
+            .into_iter()
+            .zip(payloads)
+            .filter(|((i, _), _)| keep[*i])
+            .unzip();
+        self.sorted.dead_letters.retain(|(i, _)| keep[*i]);
+        self.sorted.rejects.retain(|(i, _)| keep[*i]);
+    }
 }
 
 fn origin(m: &Message) -> Origin {
@@ -46,11 +81,9 @@ fn origin(m: &Message) -> Origin {
     }
 }
 
-/// The messages at or past the stored next offset of their partition (none stored: all of them).
-pub fn unprojected<'m>(
-    batch: &'m [Message],
-    stored: &HashMap<(String, i32), i64>,
-) -> Vec<&'m Message> {
+/// Whether each message is at or past the stored next offset of its partition (none stored: all of them),
+/// that is, not projected yet.
+pub fn unprojected(batch: &[Message], stored: &HashMap<(String, i32), i64>) -> Vec<bool> {
     // Keyed by borrowed topic names, so the lookup per message allocates nothing.
     let next: HashMap<(&str, i32), i64> = stored
         .iter()
@@ -58,7 +91,7 @@ pub fn unprojected<'m>(
         .collect();
     batch
         .iter()
-        .filter(|m| {
+        .map(|m| {
             next.get(&(m.topic.as_str(), m.partition))
                 .is_none_or(|next| m.offset >= *next)
         })
@@ -77,9 +110,9 @@ fn partitions_of(batch: &[Message]) -> Vec<(&str, i32)> {
 }
 
 /// Reads each message; nothing here can fail the batch.
-pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
+pub fn sort(batch: &[Message]) -> Sorted {
     let mut sorted = Sorted::default();
-    for m in batch {
+    for (i, m) in batch.iter().enumerate() {
         if m.topic == Topic::DeadLetters.name() {
             let letter = serde_json::from_slice::<DeadLetter>(&m.payload)
                 .map(DeadLetter::sanitized)
@@ -92,14 +125,15 @@ pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
                     )
                     .from_origin(origin(m))
                 });
-            sorted.dead_letters.push((m, letter));
+            sorted.dead_letters.push((i, letter));
             continue;
         }
         match Event::decode(&m.payload) {
             Ok(event) if Topic::for_event(event.event_type).name() == m.topic => {
-                sorted.events.push((m, event))
+                sorted.events.push((i, event))
             }
-            Ok(event) => sorted.rejects.push(
+            Ok(event) => sorted.rejects.push((
+                i,
                 DeadLetter::new(
                     STAGE,
                     "wrong_topic",
@@ -112,11 +146,12 @@ pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
                 )
                 .from_origin(origin(m))
                 .of_event(event.event_id),
-            ),
-            Err(error) => sorted.rejects.push(
+            )),
+            Err(error) => sorted.rejects.push((
+                i,
                 DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload)
                     .from_origin(origin(m)),
-            ),
+            )),
         }
     }
     sorted
@@ -125,12 +160,11 @@ pub fn sort<'m>(batch: impl IntoIterator<Item = &'m Message>) -> Sorted<'m> {
 /// The events the store accepted as new, each once: a batch may hold several copies of one event (the same
 /// file ingested twice), and a projection must see it only once.
 pub fn first_copies_of<'e>(
-    events: &'e [(&Message, Event)],
+    events: impl IntoIterator<Item = &'e Event>,
     mut fresh: HashSet<Uuid>,
 ) -> Vec<&'e Event> {
     events
-        .iter()
-        .map(|(_, e)| e)
+        .into_iter()
         .filter(|e| fresh.remove(&e.event_id))
         .collect()
 }
@@ -145,30 +179,42 @@ impl Projector {
     }
 }
 
-impl BatchHandler for Projector {
-    async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
+impl Projector {
+    /// One batch in one transaction, from what [`Prepared::new`] read of it.
+    async fn project(&mut self, batch: &[Message], mut prepared: Prepared) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await.context("opening transaction")?;
         let stored = store::lock_offsets(&mut tx, &self.consumer, &partitions_of(batch))
             .await
             .context("locking offsets")?;
-        let todo = unprojected(batch, &stored);
-        REDELIVERED.inc_by((batch.len() - todo.len()) as u64);
-        let sorted = sort(todo);
+        let keep = unprojected(batch, &stored);
+        let skipped = keep.iter().filter(|k| !**k).count();
+        if skipped > 0 {
+            REDELIVERED.inc_by(skipped as u64);
+            prepared.retain(&keep);
+        }
+        let sorted = &prepared.sorted;
         // Rejects reach the dead-letter topic before our offsets move past them, so none is lost.
-        for letter in &sorted.rejects {
+        for (_, letter) in &sorted.rejects {
             self.producer
                 .dead_letter(letter)
                 .await
                 .context("dead-lettering a rejected message")?;
         }
-        let fresh = store::append_events(&mut tx, &sorted.events)
+        let events: Vec<(&Message, &Event)> =
+            sorted.events.iter().map(|(i, e)| (&batch[*i], e)).collect();
+        let fresh = store::append_events(&mut tx, &events, &prepared.payloads)
             .await
             .context("appending to the event store")?;
-        let fresh_events = first_copies_of(&sorted.events, fresh);
+        let fresh_events = first_copies_of(events.iter().map(|(_, e)| *e), fresh);
         projections::apply(&mut tx, &fresh_events)
             .await
             .context("updating projections")?;
-        store::append_dead_letters(&mut tx, &sorted.dead_letters)
+        let letters: Vec<(&Message, &DeadLetter)> = sorted
+            .dead_letters
+            .iter()
+            .map(|(i, l)| (&batch[*i], l))
+            .collect();
+        store::append_dead_letters(&mut tx, &letters)
             .await
             .context("recording dead letters")?;
         store::save_offsets(&mut tx, &self.consumer, &next_offsets(batch))
@@ -182,6 +228,26 @@ impl BatchHandler for Projector {
             "batch projected"
         );
         Ok(())
+    }
+}
+
+impl BatchHandler for Projector {
+    type Prepared = Prepared;
+
+    fn prepare(batch: &[Message]) -> Prepared {
+        Prepared::new(batch)
+    }
+
+    async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
+        self.project(batch, Prepared::new(batch)).await
+    }
+
+    async fn handle_prepared(
+        &mut self,
+        batch: &[Message],
+        prepared: Prepared,
+    ) -> anyhow::Result<()> {
+        self.project(batch, prepared).await
     }
 
     /// Dead-letters one message Postgres refused and stores the offset past it, in one transaction. A record of
@@ -198,7 +264,7 @@ impl BatchHandler for Projector {
         let stored = store::lock_offsets(&mut tx, &self.consumer, &partitions_of(single))
             .await
             .context("locking offsets")?;
-        if unprojected(single, &stored).is_empty() {
+        if !unprojected(single, &stored)[0] {
             return Ok(());
         }
         let mut letter =
@@ -207,7 +273,7 @@ impl BatchHandler for Projector {
             letter = letter.of_event(event.event_id);
         }
         if message.topic == Topic::DeadLetters.name() {
-            store::append_dead_letters(&mut tx, &[(message, letter)])
+            store::append_dead_letters(&mut tx, &[(message, &letter)])
                 .await
                 .context("recording the refused dead letter")?;
         } else {
@@ -251,7 +317,7 @@ mod tests {
         let batch = [message(Topic::Prices, 7, b"\xffnot json")];
         let sorted = sort(&batch);
         assert_eq!(sorted.rejects.len(), 1);
-        let letter = &sorted.rejects[0];
+        let letter = &sorted.rejects[0].1;
         assert_eq!(
             (
                 letter.reason_kind.as_str(),
@@ -280,18 +346,41 @@ mod tests {
             message(Topic::Articles, 0, b"c"),
         ];
         let stored = HashMap::from([((Topic::Prices.name().to_string(), 0), 5)]);
-        let offsets: Vec<(&str, i64)> = unprojected(&batch, &stored)
-            .iter()
-            .map(|m| (m.topic.as_str(), m.offset))
-            .collect();
-        assert_eq!(
-            offsets,
-            vec![(Topic::Prices.name(), 5), (Topic::Articles.name(), 0)]
-        );
+        assert_eq!(unprojected(&batch, &stored), vec![false, true, true]);
         assert_eq!(
             partitions_of(&batch),
             vec![(Topic::Articles.name(), 0), (Topic::Prices.name(), 0)]
         );
+    }
+
+    #[test]
+    fn a_batch_read_ahead_keeps_each_event_with_its_payload_when_part_of_it_was_projected_already()
+    {
+        let bar = include_bytes!("../../../schemas/fixtures/PriceBarClosed.v1.json");
+        let article = include_bytes!("../../../schemas/fixtures/ArticlePublished.v1.json");
+        let batch = [
+            message(Topic::Prices, 1, bar),
+            message(Topic::Prices, 2, b"not json"),
+            message(Topic::Articles, 3, article),
+            message(Topic::DeadLetters, 4, b"???"),
+        ];
+        let mut prepared = Prepared::new(&batch);
+        assert_eq!(
+            (
+                prepared.sorted.events.len(),
+                prepared.payloads.len(),
+                prepared.sorted.rejects.len(),
+                prepared.sorted.dead_letters.len()
+            ),
+            (2, 2, 1, 1)
+        );
+        prepared.retain(&[false, false, true, true]);
+        let article = Event::decode(article).unwrap();
+        assert_eq!(prepared.sorted.events.len(), 1);
+        assert_eq!(prepared.sorted.events[0].1.event_id, article.event_id);
+        assert_eq!(prepared.payloads, vec![store::payload_json(&article)]);
+        assert!(prepared.sorted.rejects.is_empty());
+        assert_eq!(prepared.sorted.dead_letters[0].0, 3);
     }
 
     #[test]
@@ -302,7 +391,10 @@ mod tests {
             message(Topic::Prices, 1, fixture),
             message(Topic::Prices, 2, fixture),
         );
-        let events = vec![(&a, event.clone()), (&b, event.clone())];
+        let events = [
+            Event::decode(&a.payload).unwrap(),
+            Event::decode(&b.payload).unwrap(),
+        ];
         let fresh = HashSet::from([event.event_id]);
         assert_eq!(first_copies_of(&events, fresh).len(), 1);
         assert!(first_copies_of(&events, HashSet::new()).is_empty());

@@ -9,10 +9,17 @@ use shockwave_schemas::dead_letter::DeadLetter;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-/// Appends events; returns the ids that were new (a redelivered or re-ingested event is not).
+/// An event's payload as the event store keeps it.
+pub fn payload_json(event: &Event) -> String {
+    serde_json::to_string(&event.payload).expect("payloads serialise")
+}
+
+/// Appends events, each with its payload from [`payload_json`]; returns the ids that were new (a redelivered or
+/// re-ingested event is not).
 pub async fn append_events(
     tx: &mut Transaction<'_, Postgres>,
-    events: &[(&Message, Event)],
+    events: &[(&Message, &Event)],
+    payloads: &[String],
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
     if events.is_empty() {
         return Ok(HashSet::new());
@@ -25,8 +32,7 @@ pub async fn append_events(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let (mut occurred, mut observed, mut payloads, mut topics, mut partitions, mut offsets) = (
-        Vec::with_capacity(n),
+    let (mut occurred, mut observed, mut topics, mut partitions, mut offsets) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -41,7 +47,6 @@ pub async fn append_events(
         keys.push(e.key.as_str());
         occurred.push(e.occurred_at);
         observed.push(e.observed_at);
-        payloads.push(serde_json::to_string(&e.payload).expect("payloads serialise"));
         topics.push(m.topic.as_str());
         partitions.push(m.partition);
         offsets.push(m.offset);
@@ -54,7 +59,7 @@ pub async fn append_events(
         .bind(&keys)
         .bind(&occurred)
         .bind(&observed)
-        .bind(&payloads)
+        .bind(payloads)
         .bind(&topics)
         .bind(&partitions)
         .bind(&offsets)
@@ -65,7 +70,7 @@ pub async fn append_events(
 
 pub async fn append_dead_letters(
     tx: &mut Transaction<'_, Postgres>,
-    letters: &[(&Message, DeadLetter)],
+    letters: &[(&Message, &DeadLetter)],
 ) -> Result<(), sqlx::Error> {
     if letters.is_empty() {
         return Ok(());

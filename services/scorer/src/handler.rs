@@ -70,6 +70,10 @@ pub fn scored_event(article: &Event, score: shockwave_schemas::ArticleScored) ->
 }
 
 impl BatchHandler for ScoreHandler {
+    type Prepared = ();
+
+    fn prepare(_batch: &[Message]) {}
+
     async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
         let mut articles = Vec::new();
         for m in batch {

@@ -181,6 +181,77 @@ fn an_open_shock_the_corrected_history_does_not_hold_is_resolved_as_superseded()
     assert_eq!(superseded.statistic, "superseded");
 }
 
+/// A sparse topic (one article a day for three weeks) whose last news is three strongly negative articles
+/// minutes apart, with nothing after them: the stream goes quiet there.
+fn sparse_ending_in_bad_news() -> Vec<Scored> {
+    let mut out: Vec<Scored> = (1..=20)
+        .map(|d| scored("ai_efficiency", at(d, 12), 0.1 * (d % 3) as f64, d as u128))
+        .collect();
+    for i in 0..3 {
+        out.push(scored(
+            "ai_efficiency",
+            at(25, 8) + Duration::minutes(4 * i),
+            -0.9,
+            100 + i as u128,
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_quiet_stream_feeds_the_articles_held_back_for_lateness_as_if_time_had_passed() {
+    let mut engine = engine();
+    let live = engine.ingest(sparse_ending_in_bad_news(), wall());
+    assert!(
+        live.raised.is_empty(),
+        "the bad news is held back for the lateness: {:?}",
+        summary(&live.raised)
+    );
+    let caught_up = engine.catch_up();
+    assert!(
+        caught_up.iter().any(|e| e.status == ShockStatus::Open),
+        "{:?}",
+        summary(&caught_up)
+    );
+    assert_eq!(
+        engine.watermark(),
+        Some(at(25, 8) + Duration::minutes(8) + Duration::microseconds(1))
+    );
+    assert!(engine.catch_up().is_empty(), "nothing is fed twice");
+
+    // The same shock, with the same id, as when a later article moves the clock past the bad news.
+    let mut later = sparse_ending_in_bad_news();
+    later.push(scored("clock", at(26, 12), 0.0, 999));
+    let passed = summary(&self::engine().ingest(later, wall()).raised);
+    assert_eq!(summary(&caught_up), passed[..caught_up.len()].to_vec());
+
+    // An older article arriving afterwards is late; a newer one is held back as usual.
+    let older = engine.ingest(
+        vec![scored(
+            "ai_efficiency",
+            at(25, 8) + Duration::minutes(5),
+            -0.9,
+            200,
+        )],
+        wall(),
+    );
+    assert_eq!(older.late, 1);
+    let newer = engine.ingest(
+        vec![scored(
+            "ai_efficiency",
+            at(25, 8) + Duration::minutes(12),
+            -0.9,
+            201,
+        )],
+        wall(),
+    );
+    assert_eq!((newer.late, newer.raised.len()), (0, 0));
+    assert!(
+        engine.watermark() > Some(at(25, 8) + Duration::minutes(8)),
+        "never moves back"
+    );
+}
+
 /// What the handler does with a batch: ingest it, then rebuild each late subject from every article
 /// delivered so far (the store), with the shocks still open on it. Returns the event ids raised.
 fn live_run(batches: &[Vec<Scored>]) -> Vec<(Uuid, ShockStatus, DateTime<Utc>, String)> {

@@ -1,6 +1,7 @@
 //! Projector throughput on 1,000,000 synthetic events of mixed types (40 % price bars, 30 % articles, 20 %
 //! scores of those articles, 10 % app ranks), against the ceiling of this Postgres: a plain `COPY` of the same
-//! rows (event store and projections) into an empty schema. Also times a replay into fresh projections.
+//! rows (event store and projections) into an empty schema. Also times the reading side alone (consumer and
+//! decoding, nothing written), a replay into fresh projections, and two projector shards side by side.
 //! Run by `bench/projector.sh` on a broker of its own; prints one line per figure.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -11,6 +12,8 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use shockwave_kafka::KafkaArgs;
 use shockwave_kafka::admin::ensure_topics;
+use shockwave_kafka::consumer::{BatchConsumer, BatchHandler, ConsumerSettings, Message, Shard};
+use shockwave_kafka::health::ConsumerHealth;
 use shockwave_kafka::producer::EventProducer;
 use shockwave_kit::Shutdown;
 use shockwave_kit::cli::{self, VERSION};
@@ -244,39 +247,15 @@ async fn main() -> anyhow::Result<()> {
     );
     drop(events);
 
+    let (read, count) = read_only(&brokers, &run, args.events).await?;
+    println!(
+        "reading side alone (fetched and decoded as the projector does, nothing written): {count} events in {:.1} s = {:.0} events/s",
+        read.as_secs_f64(),
+        count as f64 / read.as_secs_f64()
+    );
+
     let live = fresh(&server, "sw_bench_projector").await?;
-    let group = format!("bench-{run}");
-    let config = shockwave_projector::Config::try_parse_from([
-        "projector".to_string(),
-        format!("--kafka-brokers={brokers}"),
-        format!("--database-url={server}/sw_bench_projector"),
-        "--admin-addr=127.0.0.1:0".to_string(),
-        format!("--projector-group={group}"),
-    ])?;
-    let shutdown = Shutdown::new();
-    let started = Instant::now();
-    let task = tokio::spawn(shockwave_projector::run(config, shutdown.clone()));
-    while !store::caught_up(
-        &live,
-        &brokers,
-        &group,
-        &[
-            Topic::Prices,
-            Topic::Articles,
-            Topic::Scores,
-            Topic::AppRanks,
-        ],
-    )
-    .await?
-    {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let projected = started.elapsed();
-    shutdown.trigger();
-    task.await??;
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM event_store")
-        .fetch_one(&live)
-        .await?;
+    let (projected, stored) = project(&server, &brokers, "sw_bench_projector", &run, 1).await?;
     println!(
         "projector: {stored} events in {:.1} s = {:.0} events/s (from Kafka to committed projections)",
         projected.as_secs_f64(),
@@ -305,5 +284,137 @@ async fn main() -> anyhow::Result<()> {
         "projector / COPY ceiling: {:.0} %",
         100.0 * (stored as f64 / projected.as_secs_f64()) / copy_rate
     );
+    drop(ceiling);
+
+    // The same events again, into another fresh database, by two shards of the projector side by side (two
+    // processes in production, each with a share of the partitions and its own transactions).
+    fresh(&server, "sw_bench_projector_shards").await?;
+    let (sharded, stored) =
+        project(&server, &brokers, "sw_bench_projector_shards", &run, 2).await?;
+    let sharded_rate = stored as f64 / sharded.as_secs_f64();
+    println!(
+        "two projector shards: {stored} events in {:.1} s = {sharded_rate:.0} events/s = {:.0} % of the COPY ceiling",
+        sharded.as_secs_f64(),
+        100.0 * sharded_rate / copy_rate
+    );
     Ok(())
+}
+
+/// Projects every published event into `database` with `shards` projector instances (`i/shards` each, in
+/// this process) and returns how long that took and how many events the event store holds.
+async fn project(
+    server: &str,
+    brokers: &str,
+    database: &str,
+    run: &str,
+    shards: u32,
+) -> anyhow::Result<(Duration, i64)> {
+    let pool = PgPool::connect(&format!("{server}/{database}")).await?;
+    let group = format!("bench-{run}-{shards}");
+    // Nothing is published while this runs, so the topics' ends are read once, and only Postgres is polled.
+    let mut ends = Vec::new();
+    for topic in [
+        Topic::Prices,
+        Topic::Articles,
+        Topic::Scores,
+        Topic::AppRanks,
+    ] {
+        ends.push((
+            topic,
+            shockwave_kafka::admin::high_watermarks(brokers.to_string(), topic).await?,
+        ));
+    }
+    let shutdown = Shutdown::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for index in 0..shards {
+        let config = shockwave_projector::Config::try_parse_from([
+            "projector".to_string(),
+            format!("--kafka-brokers={brokers}"),
+            format!("--database-url={server}/{database}"),
+            "--admin-addr=127.0.0.1:0".to_string(),
+            format!("--projector-group={group}"),
+            format!("--projector-shard={index}/{shards}"),
+        ])?;
+        tasks.push(tokio::spawn(shockwave_projector::run(
+            config,
+            shutdown.clone(),
+        )));
+    }
+    'waiting: loop {
+        for (topic, ends) in &ends {
+            if !store::covers(
+                &store::stored_offsets(&pool, &group, topic.name()).await?,
+                ends,
+            ) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue 'waiting;
+            }
+        }
+        break;
+    }
+    let projected = started.elapsed();
+    shutdown.trigger();
+    for task in tasks {
+        task.await??;
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM event_store")
+        .fetch_one(&pool)
+        .await?;
+    Ok((projected, stored))
+}
+
+/// Counts what the projector's consumer delivers, after the projector's own reading of each batch.
+struct Counter {
+    seen: usize,
+    done: Shutdown,
+    total: usize,
+}
+
+impl BatchHandler for Counter {
+    type Prepared = shockwave_projector::handler::Prepared;
+
+    fn prepare(batch: &[Message]) -> Self::Prepared {
+        shockwave_projector::handler::Prepared::new(batch)
+    }
+
+    async fn handle(&mut self, batch: &[Message]) -> anyhow::Result<()> {
+        self.seen += batch.len();
+        if self.seen >= self.total {
+            self.done.trigger();
+        }
+        Ok(())
+    }
+
+    async fn quarantine(&mut self, _: &Message, _: &'static str, _: String) -> anyhow::Result<()> {
+        anyhow::bail!("nothing is refused here")
+    }
+}
+
+/// Reads every published event with the projector's consumer settings and reading of batches, writing nothing:
+/// what the broker and the consumer can deliver on their own.
+async fn read_only(brokers: &str, run: &str, total: usize) -> anyhow::Result<(Duration, usize)> {
+    let consumer = BatchConsumer::assigned(
+        ConsumerSettings {
+            brokers: brokers.to_string(),
+            group_id: format!("bench-read-{run}"),
+            topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
+            max_batch: 20_000,
+            max_wait: Duration::from_millis(5),
+            instance_id: None,
+            fetch_wait: Duration::from_millis(100),
+            health: ConsumerHealth::new("bench-read", Duration::from_secs(600)),
+        },
+        &[],
+        Shard::ALL,
+    )?;
+    let done = Shutdown::new();
+    let mut counter = Counter {
+        seen: 0,
+        done: done.clone(),
+        total,
+    };
+    let started = Instant::now();
+    consumer.run(&mut counter, &done).await;
+    Ok((started.elapsed(), counter.seen))
 }
