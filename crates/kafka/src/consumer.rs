@@ -195,7 +195,8 @@ enum Fetched<P> {
     Batch(Vec<Message>, P),
     /// Nothing for the handler's quiet interval.
     Quiet,
-    /// Nothing to handle: shutdown, or only consumer errors.
+    /// Nothing to handle: shutdown, only consumer errors, or a quiet interval that ran out while a batch was
+    /// being handled.
     Nothing,
 }
 
@@ -528,7 +529,12 @@ impl BatchConsumer {
             if shutdown.is_triggered() {
                 break;
             }
-            next = fetched;
+            // A stream is quiet from the end of the last batch: a quiet interval that ran out while it was
+            // still being handled starts again.
+            next = match fetched {
+                Fetched::Quiet => Fetched::Nothing,
+                fetched => fetched,
+            };
         }
         tracing::info!(consumer = group, "consumer drained and stopped");
     }
