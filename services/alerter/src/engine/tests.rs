@@ -23,26 +23,32 @@ fn scored(subject: &str, t: DateTime<Utc>, score: f64, n: u128) -> Scored {
     }
 }
 
+/// One ordinary `ai_efficiency` article a day from the 1st to the 20th.
+fn quiet_weeks() -> Vec<Scored> {
+    (1..=20)
+        .map(|d| scored("ai_efficiency", at(d, 12), 0.1 * (d % 3) as f64, d as u128))
+        .collect()
+}
+
+/// `count` `ai_efficiency` articles scored `score`, one every `minutes` from the 25th at 08:00 (ids from 100).
+fn bad_news(count: i64, minutes: i64, score: f64) -> Vec<Scored> {
+    (0..count)
+        .map(|i| {
+            scored(
+                "ai_efficiency",
+                at(25, 8) + Duration::minutes(minutes * i),
+                score,
+                100 + i as u128,
+            )
+        })
+        .collect()
+}
+
 /// A quiet topic for three weeks, a burst of bad news on the 25th, and a steady second topic that keeps
 /// the clock moving until the end of the month.
 fn history() -> Vec<Scored> {
-    let mut out = Vec::new();
-    for d in 1..=20 {
-        out.push(scored(
-            "ai_efficiency",
-            at(d, 12),
-            0.1 * (d % 3) as f64,
-            d as u128,
-        ));
-    }
-    for i in 0..10 {
-        out.push(scored(
-            "ai_efficiency",
-            at(25, 8) + Duration::minutes(20 * i),
-            -0.7,
-            100 + i as u128,
-        ));
-    }
+    let mut out = quiet_weeks();
+    out.extend(bad_news(10, 20, -0.7));
     for h in 0..(31 * 24) {
         let t = at(1, 0) + Duration::hours(h);
         out.push(scored("clock", t, 0.0, 1000 + h as u128));
@@ -184,17 +190,8 @@ fn an_open_shock_the_corrected_history_does_not_hold_is_resolved_as_superseded()
 /// A sparse topic (one article a day for three weeks) whose last news is three strongly negative articles
 /// minutes apart, with nothing after them: the stream goes quiet there.
 fn sparse_ending_in_bad_news() -> Vec<Scored> {
-    let mut out: Vec<Scored> = (1..=20)
-        .map(|d| scored("ai_efficiency", at(d, 12), 0.1 * (d % 3) as f64, d as u128))
-        .collect();
-    for i in 0..3 {
-        out.push(scored(
-            "ai_efficiency",
-            at(25, 8) + Duration::minutes(4 * i),
-            -0.9,
-            100 + i as u128,
-        ));
-    }
+    let mut out = quiet_weeks();
+    out.extend(bad_news(3, 4, -0.9));
     out
 }
 
@@ -226,25 +223,17 @@ fn a_quiet_stream_feeds_the_articles_held_back_for_lateness_as_if_time_had_passe
     assert_eq!(summary(&caught_up), passed[..caught_up.len()].to_vec());
 
     // An older article arriving afterwards is late; a newer one is held back as usual.
-    let older = engine.ingest(
+    let bad_at = |minute: i64, n: u128| {
         vec![scored(
             "ai_efficiency",
-            at(25, 8) + Duration::minutes(5),
+            at(25, 8) + Duration::minutes(minute),
             -0.9,
-            200,
-        )],
-        wall(),
-    );
+            n,
+        )]
+    };
+    let older = engine.ingest(bad_at(5, 200), wall());
     assert_eq!(older.late, 1);
-    let newer = engine.ingest(
-        vec![scored(
-            "ai_efficiency",
-            at(25, 8) + Duration::minutes(12),
-            -0.9,
-            201,
-        )],
-        wall(),
-    );
+    let newer = engine.ingest(bad_at(12, 201), wall());
     assert_eq!((newer.late, newer.raised.len()), (0, 0));
     assert!(
         engine.watermark() > Some(at(25, 8) + Duration::minutes(8)),
