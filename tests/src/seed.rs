@@ -24,13 +24,18 @@ pub async fn project(pool: &PgPool, events: &[Event]) {
             payload: e.to_json(),
         })
         .collect();
-    let pairs: Vec<(&Message, &Event)> = messages.iter().zip(events).collect();
     let payloads: Vec<String> = events
         .iter()
         .map(shockwave_projector::store::payload_json)
         .collect();
+    let rows: Vec<(&Message, &Event, &str)> = messages
+        .iter()
+        .zip(events)
+        .zip(&payloads)
+        .map(|((m, e), payload)| (m, e, payload.as_str()))
+        .collect();
     let mut tx = pool.begin().await.expect("transaction");
-    let fresh = shockwave_projector::store::append_events(&mut tx, &pairs, &payloads)
+    let fresh = shockwave_projector::store::append_events(&mut tx, &rows)
         .await
         .expect("append events");
     let new: Vec<&Event> = shockwave_projector::handler::first_copies_of(events, fresh);

@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use shockwave_kafka::client_config;
 use shockwave_kafka::consumer::{BatchConsumer, BatchHandler, ConsumerSettings, Message, Shard};
 use shockwave_kafka::health::ConsumerHealth;
 use shockwave_kit::Shutdown;
@@ -78,10 +78,7 @@ impl BatchHandler for Recorder {
 }
 
 async fn create_topic(brokers: &str, topic: &str) {
-    let admin: AdminClient<_> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
+    let admin: AdminClient<_> = client_config(brokers).create().unwrap();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     for result in admin
         .create_topics(
@@ -137,10 +134,7 @@ async fn a_batch_comes_prepared_a_retry_is_handled_again_and_a_quiet_stream_is_a
     let brokers = brokers();
     let topic = unique("batch-consumer");
     create_topic(&brokers, &topic).await;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .unwrap();
+    let producer: FutureProducer = client_config(&brokers).create().unwrap();
     publish(&producer, &topic, 5).await;
 
     let consumer = BatchConsumer::assigned(

@@ -39,37 +39,42 @@ pub struct Sorted {
     pub rejects: Vec<(usize, DeadLetter)>,
 }
 
-/// A batch read ahead of its transaction (see [`BatchHandler::prepare`]): every message sorted, and each
-/// event's payload already written as the JSON the event store keeps.
+/// A batch read ahead of its transaction (see [`BatchHandler::prepare`]): every message sorted, each event
+/// with its payload already written as the JSON the event store keeps.
 pub struct Prepared {
-    pub sorted: Sorted,
-    /// Each event's payload, in the order of `sorted.events`.
-    pub payloads: Vec<String>,
+    /// Each event with the index of its message and its payload as JSON.
+    pub events: Vec<(usize, Event, String)>,
+    pub dead_letters: Vec<(usize, DeadLetter)>,
+    pub rejects: Vec<(usize, DeadLetter)>,
 }
 
 impl Prepared {
     /// Reads a whole batch: nothing here needs the database, and nothing can fail the batch.
     pub fn new(batch: &[Message]) -> Self {
-        let sorted = sort(batch);
-        let payloads = sorted
-            .events
-            .iter()
-            .map(|(_, e)| store::payload_json(e))
+        let Sorted {
+            events,
+            dead_letters,
+            rejects,
+        } = sort(batch);
+        let events = events
+            .into_iter()
+            .map(|(i, e)| {
+                let payload = store::payload_json(&e);
+                (i, e, payload)
+            })
             .collect();
-        Prepared { sorted, payloads }
+        Prepared {
+            events,
+            dead_letters,
+            rejects,
+        }
     }
 
     /// Keeps only what came from the messages `keep` marks.
     fn retain(&mut self, keep: &[bool]) {
-        let events = std::mem::take(&mut self.sorted.events);
-        let payloads = std::mem::take(&mut self.payloads);
-        (self.sorted.events, self.payloads) = events
-            .into_iter()
-            .zip(payloads)
-            .filter(|((i, _), _)| keep[*i])
-            .unzip();
-        self.sorted.dead_letters.retain(|(i, _)| keep[*i]);
-        self.sorted.rejects.retain(|(i, _)| keep[*i]);
+        self.events.retain(|(i, _, _)| keep[*i]);
+        self.dead_letters.retain(|(i, _)| keep[*i]);
+        self.rejects.retain(|(i, _)| keep[*i]);
     }
 }
 
@@ -192,24 +197,26 @@ impl Projector {
             REDELIVERED.inc_by(skipped as u64);
             prepared.retain(&keep);
         }
-        let sorted = &prepared.sorted;
         // Rejects reach the dead-letter topic before our offsets move past them, so none is lost.
-        for (_, letter) in &sorted.rejects {
+        for (_, letter) in &prepared.rejects {
             self.producer
                 .dead_letter(letter)
                 .await
                 .context("dead-lettering a rejected message")?;
         }
-        let events: Vec<(&Message, &Event)> =
-            sorted.events.iter().map(|(i, e)| (&batch[*i], e)).collect();
-        let fresh = store::append_events(&mut tx, &events, &prepared.payloads)
+        let events: Vec<(&Message, &Event, &str)> = prepared
+            .events
+            .iter()
+            .map(|(i, e, payload)| (&batch[*i], e, payload.as_str()))
+            .collect();
+        let fresh = store::append_events(&mut tx, &events)
             .await
             .context("appending to the event store")?;
-        let fresh_events = first_copies_of(events.iter().map(|(_, e)| *e), fresh);
+        let fresh_events = first_copies_of(events.iter().map(|(_, e, _)| *e), fresh);
         projections::apply(&mut tx, &fresh_events)
             .await
             .context("updating projections")?;
-        let letters: Vec<(&Message, &DeadLetter)> = sorted
+        let letters: Vec<(&Message, &DeadLetter)> = prepared
             .dead_letters
             .iter()
             .map(|(i, l)| (&batch[*i], l))
@@ -224,7 +231,7 @@ impl Projector {
         tracing::debug!(
             messages = batch.len(),
             new_events = fresh_events.len(),
-            rejects = sorted.rejects.len(),
+            rejects = prepared.rejects.len(),
             "batch projected"
         );
         Ok(())
@@ -367,20 +374,20 @@ mod tests {
         let mut prepared = Prepared::new(&batch);
         assert_eq!(
             (
-                prepared.sorted.events.len(),
-                prepared.payloads.len(),
-                prepared.sorted.rejects.len(),
-                prepared.sorted.dead_letters.len()
+                prepared.events.len(),
+                prepared.rejects.len(),
+                prepared.dead_letters.len()
             ),
-            (2, 2, 1, 1)
+            (2, 1, 1)
         );
         prepared.retain(&[false, false, true, true]);
         let article = Event::decode(article).unwrap();
-        assert_eq!(prepared.sorted.events.len(), 1);
-        assert_eq!(prepared.sorted.events[0].1.event_id, article.event_id);
-        assert_eq!(prepared.payloads, vec![store::payload_json(&article)]);
-        assert!(prepared.sorted.rejects.is_empty());
-        assert_eq!(prepared.sorted.dead_letters[0].0, 3);
+        assert_eq!(prepared.events.len(), 1);
+        let (index, event, payload) = &prepared.events[0];
+        assert_eq!((*index, event.event_id), (2, article.event_id));
+        assert_eq!(*payload, store::payload_json(&article));
+        assert!(prepared.rejects.is_empty());
+        assert_eq!(prepared.dead_letters[0].0, 3);
     }
 
     #[test]

@@ -100,13 +100,12 @@ impl Config {
     }
 }
 
-/// The consumer of one round: built from the offsets stored in Postgres (or joining the group).
-async fn consumer(
+/// What the projector's consumer reads, and how: every topic, in batches as the settings say.
+pub fn consumer_settings(
     config: &Config,
-    pool: &sqlx::PgPool,
     health: shockwave_kafka::health::ConsumerHealth,
-) -> anyhow::Result<BatchConsumer> {
-    let settings = ConsumerSettings {
+) -> ConsumerSettings {
+    ConsumerSettings {
         brokers: config.kafka.brokers(),
         group_id: config.projector_group.clone(),
         topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
@@ -115,7 +114,16 @@ async fn consumer(
         instance_id: config.consumer.instance_id(),
         fetch_wait: config.consumer.fetch_wait(),
         health,
-    };
+    }
+}
+
+/// The consumer of one round: built from the offsets stored in Postgres (or joining the group).
+async fn consumer(
+    config: &Config,
+    pool: &sqlx::PgPool,
+    health: shockwave_kafka::health::ConsumerHealth,
+) -> anyhow::Result<BatchConsumer> {
+    let settings = consumer_settings(config, health);
     Ok(match config.projector_shard {
         // The offsets stored with the data decide where to start, and a restart after a crash resumes exactly
         // after the last committed transaction.

@@ -14,12 +14,11 @@ pub fn payload_json(event: &Event) -> String {
     serde_json::to_string(&event.payload).expect("payloads serialise")
 }
 
-/// Appends events, each with its payload from [`payload_json`]; returns the ids that were new (a redelivered or
-/// re-ingested event is not).
+/// Appends events, each with the message it came in and its payload from [`payload_json`]; returns the ids that
+/// were new (a redelivered or re-ingested event is not).
 pub async fn append_events(
     tx: &mut Transaction<'_, Postgres>,
-    events: &[(&Message, &Event)],
-    payloads: &[String],
+    events: &[(&Message, &Event, &str)],
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
     if events.is_empty() {
         return Ok(HashSet::new());
@@ -32,14 +31,15 @@ pub async fn append_events(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let (mut occurred, mut observed, mut topics, mut partitions, mut offsets) = (
+    let (mut occurred, mut observed, mut payloads, mut topics, mut partitions, mut offsets) = (
+        Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for (m, e) in events {
+    for (m, e, payload) in events {
         ids.push(e.event_id);
         types.push(e.event_type.as_str());
         versions.push(e.schema_version as i16);
@@ -47,6 +47,7 @@ pub async fn append_events(
         keys.push(e.key.as_str());
         occurred.push(e.occurred_at);
         observed.push(e.observed_at);
+        payloads.push(*payload);
         topics.push(m.topic.as_str());
         partitions.push(m.partition);
         offsets.push(m.offset);
@@ -59,7 +60,7 @@ pub async fn append_events(
         .bind(&keys)
         .bind(&occurred)
         .bind(&observed)
-        .bind(payloads)
+        .bind(&payloads)
         .bind(&topics)
         .bind(&partitions)
         .bind(&offsets)

@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use shockwave_kafka::KafkaArgs;
 use shockwave_kafka::admin::ensure_topics;
-use shockwave_kafka::consumer::{BatchConsumer, BatchHandler, ConsumerSettings, Message, Shard};
+use shockwave_kafka::consumer::{BatchConsumer, BatchHandler, Message, Shard};
 use shockwave_kafka::health::ConsumerHealth;
 use shockwave_kafka::producer::EventProducer;
 use shockwave_kit::Shutdown;
@@ -247,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
     );
     drop(events);
 
-    let (read, count) = read_only(&brokers, &run, args.events).await?;
+    let (read, count) = read_only(&brokers, &server, &run, args.events).await?;
     println!(
         "reading side alone (fetched and decoded as the projector does, nothing written): {count} events in {:.1} s = {:.0} events/s",
         read.as_secs_f64(),
@@ -328,14 +328,12 @@ async fn project(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for index in 0..shards {
-        let config = shockwave_projector::Config::try_parse_from([
-            "projector".to_string(),
-            format!("--kafka-brokers={brokers}"),
-            format!("--database-url={server}/{database}"),
-            "--admin-addr=127.0.0.1:0".to_string(),
-            format!("--projector-group={group}"),
-            format!("--projector-shard={index}/{shards}"),
-        ])?;
+        let config = projector_config(
+            brokers,
+            &format!("{server}/{database}"),
+            &group,
+            &[format!("--projector-shard={index}/{shards}")],
+        )?;
         tasks.push(tokio::spawn(shockwave_projector::run(
             config,
             shutdown.clone(),
@@ -391,20 +389,42 @@ impl BatchHandler for Counter {
     }
 }
 
+/// The projector's settings for this run: its brokers, database and consumer group, and the given extra
+/// arguments; everything else at its defaults.
+fn projector_config(
+    brokers: &str,
+    database: &str,
+    group: &str,
+    extra: &[String],
+) -> anyhow::Result<shockwave_projector::Config> {
+    let mut args = vec![
+        "projector".to_string(),
+        format!("--kafka-brokers={brokers}"),
+        format!("--database-url={database}"),
+        "--admin-addr=127.0.0.1:0".to_string(),
+        format!("--projector-group={group}"),
+    ];
+    args.extend_from_slice(extra);
+    Ok(shockwave_projector::Config::try_parse_from(args)?)
+}
+
 /// Reads every published event with the projector's consumer settings and reading of batches, writing nothing:
 /// what the broker and the consumer can deliver on their own.
-async fn read_only(brokers: &str, run: &str, total: usize) -> anyhow::Result<(Duration, usize)> {
+async fn read_only(
+    brokers: &str,
+    server: &str,
+    run: &str,
+    total: usize,
+) -> anyhow::Result<(Duration, usize)> {
+    let config = projector_config(
+        brokers,
+        &format!("{server}/unused"),
+        &format!("bench-read-{run}"),
+        &[],
+    )?;
+    let health = ConsumerHealth::new("bench-read", Duration::from_secs(600));
     let consumer = BatchConsumer::assigned(
-        ConsumerSettings {
-            brokers: brokers.to_string(),
-            group_id: format!("bench-read-{run}"),
-            topics: Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
-            max_batch: 20_000,
-            max_wait: Duration::from_millis(5),
-            instance_id: None,
-            fetch_wait: Duration::from_millis(100),
-            health: ConsumerHealth::new("bench-read", Duration::from_secs(600)),
-        },
+        shockwave_projector::consumer_settings(&config, health),
         &[],
         Shard::ALL,
     )?;
