@@ -335,13 +335,15 @@ async fn the_api_tells_the_deepseek_story_and_survives_bad_input() {
     assert_eq!(models["models"][0]["model_version"], "2");
     assert_eq!(models["models"][0]["active"], true);
     let card: Value = serde_json::from_slice(
-        &std::fs::read(shockwave_tests::repo_root().join("models/sentiment/v2/export_report.json"))
-            .unwrap(),
+        &std::fs::read(
+            shockwave_tests::repo_root().join("models/sentiment/v2/eval_as_served.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(
         models["models"][0]["card"]["accuracy"].as_f64(),
-        card["int8"]["twitter_validation"]["accuracy"].as_f64()
+        card["twitter_validation"]["accuracy"].as_f64()
     );
 
     // Bad input: problems that name the parameter; unknown ids are 404.

@@ -44,7 +44,9 @@ def onnx_session(folder: Path, threads: int, file="model.onnx"):
 
 
 def onnx_outputs(session, ids_list, output, width, batch=64):
-    """One output (0: logits, 1: embedding) for every text, in length-sorted batches."""
+    """One output (0: logits, 1: embedding, 2: topic embedding) for every text, in length-sorted batches of
+    `batch`. An int8 file's figures are measured at batch 1, as the scorer serves it: dynamic quantisation picks
+    the activation scale per batch, so a text's output depends on its batch-mates (see the model card)."""
     order = sorted(range(len(ids_list)), key=lambda i: len(ids_list[i]))
     out = np.zeros((len(ids_list), width), dtype=np.float32)
     for start in range(0, len(order), batch):
@@ -54,16 +56,16 @@ def onnx_outputs(session, ids_list, output, width, batch=64):
     return out
 
 
-def onnx_predictor(folder: Path, threads: int, file="model.onnx"):
+def onnx_predictor(folder: Path, threads: int, file="model.onnx", batch=64):
     session = onnx_session(folder, threads, file)
-    return Tokenizer.from_file(str(folder / "tokenizer.json")), lambda ids: onnx_outputs(session, ids, 0, 3)
+    return Tokenizer.from_file(str(folder / "tokenizer.json")), lambda ids: onnx_outputs(session, ids, 0, 3, batch)
 
 
-def onnx_embedder(folder: Path, threads: int, file="model.onnx", output=1):
+def onnx_embedder(folder: Path, threads: int, file="model.onnx", output=1, batch=64):
     """Embeddings from output `output` (1: `embedding`, 2: `topic_embedding`)."""
     session = onnx_session(folder, threads, file)
     width = session.get_outputs()[output].shape[-1]
-    return lambda ids: onnx_outputs(session, ids, output, width if isinstance(width, int) else 384)
+    return lambda ids: onnx_outputs(session, ids, output, width if isinstance(width, int) else 384, batch)
 
 
 def consistency(en_pred, fr_pred):
@@ -85,13 +87,14 @@ def main():
     p.add_argument("--base", type=Path)
     p.add_argument("--onnx", type=Path)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=1, help="ONNX batch size (1: as the scorer serves)")
     p.add_argument("--data", type=Path, required=True, help="twitter-financial-news folder")
     p.add_argument("--finentity", type=Path, required=True)
     p.add_argument("--ntrex", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
     if args.onnx:
-        tokenizer, predict = onnx_predictor(args.onnx, args.threads)
+        tokenizer, predict = onnx_predictor(args.onnx, args.threads, batch=args.batch)
     else:
         tokenizer, predict = torch_predictor(args.weights, args.base)
     report = evaluate(tokenizer, predict, args)

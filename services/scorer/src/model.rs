@@ -88,11 +88,17 @@ fn environment(runtime: &Path) -> Result<&'static Environment, ModelError> {
     Ok(ENVIRONMENT.get_or_init(|| env))
 }
 
-/// sha256 over the weights file followed by the tokenizer file: the model's identity in every score.
+/// sha256 over the weights file, then the tokenizer file, then the topic head (`topics.json`) where the model has
+/// one: the model's identity in every score. Each of them changes what a score says.
 pub fn model_sha256(model_dir: &Path) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(std::fs::read(model_dir.join("model.onnx"))?);
     hasher.update(std::fs::read(model_dir.join("tokenizer.json"))?);
+    match std::fs::read(model_dir.join("topics.json")) {
+        Ok(head) => hasher.update(head),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     Ok(hasher
         .finalize()
         .iter()
@@ -311,5 +317,32 @@ mod tests {
     fn softmax_survives_huge_logits() {
         let p = softmax([1000.0, 0.0, -1000.0]);
         assert!(p.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn the_model_hash_covers_weights_tokenizer_and_topic_head() {
+        let dir = std::env::temp_dir().join(format!("model-sha256-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("model.onnx"), b"weights").unwrap();
+        std::fs::write(dir.join("tokenizer.json"), b"tokenizer").unwrap();
+        let without_head = model_sha256(&dir).unwrap();
+        std::fs::write(dir.join("topics.json"), b"head a").unwrap();
+        let head_a = model_sha256(&dir).unwrap();
+        std::fs::write(dir.join("topics.json"), b"head b").unwrap();
+        let head_b = model_sha256(&dir).unwrap();
+        std::fs::write(dir.join("tokenizer.json"), b"tokenizer 2").unwrap();
+        let tokenizer_2 = model_sha256(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(without_head.len(), 64);
+        let all = [&without_head, &head_a, &head_b, &tokenizer_2];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert!(
+            model_sha256(&dir).is_err(),
+            "a folder without weights has no identity"
+        );
     }
 }

@@ -36,8 +36,9 @@ pub(super) struct Models {
     pub models: Vec<Model>,
 }
 
-/// Twitter-validation figures of version `version`, from `<cards>/v<version>/export_report.json`: those of the
-/// served file (`int8`, model v2 on) or of the one export (`onnx_validation`, v1).
+/// Twitter-validation figures of version `version`, from its folder under `<cards>/v<version>/`: those measured
+/// as the scorer serves the file (`eval_as_served.json`, one text per run) where the folder has them, else the
+/// export's figures for the served file (`export_report.json`: `int8` from model v2 on, `onnx_validation` for v1).
 fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
     if !version
         .chars()
@@ -45,13 +46,20 @@ fn card(cards: &std::path::Path, version: &str) -> Option<CardFigures> {
     {
         return None;
     }
-    let text =
-        std::fs::read_to_string(cards.join(format!("v{version}")).join("export_report.json"))
-            .ok()?;
-    let report: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let validation = match &report["int8"]["twitter_validation"] {
-        serde_json::Value::Null => &report["onnx_validation"],
-        served => served,
+    let folder = cards.join(format!("v{version}"));
+    let read = |file: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(folder.join(file)).ok()?).ok()
+    };
+    let as_served = read("eval_as_served.json").map(|r| r["twitter_validation"].clone());
+    let validation = match as_served {
+        Some(figures) if !figures.is_null() => figures,
+        _ => {
+            let report = read("export_report.json")?;
+            match &report["int8"]["twitter_validation"] {
+                serde_json::Value::Null => report["onnx_validation"].clone(),
+                served => served.clone(),
+            }
+        }
     };
     Some(CardFigures {
         accuracy: validation["accuracy"].as_f64()?,
