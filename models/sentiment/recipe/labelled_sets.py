@@ -13,6 +13,7 @@
 - The evaluation headlines (`../eval/headlines_{en,fr}.csv`), written for this project and never trained on.
 """
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -82,3 +83,30 @@ def ntrex(folder: Path):
     french = (Path(folder) / "newstest2019-ref.fra.txt").read_text(encoding="utf-8").splitlines()
     assert len(english) == len(french)
     return english, french
+
+
+def training_mix(twitter: Path, finentity_path: Path):
+    """(texts, labels, EN/FR pairs, a one-line description) of what v2 and later models train on: the Twitter
+    train split, the FinEntity training part twice, the French tweets, the domain headlines twice."""
+    tw_texts, tw_labels = read_csv(Path(twitter) / "train.csv")
+    fe_texts, fe_labels, _, _ = finentity(finentity_path)
+    fr_texts, fr_labels = read_csv(RECIPE / "data" / "twitter_train_fr.csv")
+    hl_texts, hl_labels = headlines_train()
+    pairs = parallel_pairs(Path(twitter) / "train.csv")
+    texts = tw_texts + fe_texts + fe_texts + fr_texts + hl_texts + hl_texts
+    labels = tw_labels + fe_labels + fe_labels + fr_labels + hl_labels + hl_labels
+    described = (f"twitter {len(tw_texts)}, finentity {len(fe_texts)} x2, french tweets {len(fr_texts)}, "
+                 f"headlines {len(hl_texts)} x2")
+    return texts, labels, pairs, described
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def data_hashes(twitter: Path, finentity_path: Path):
+    """sha256 of every file the training mix and model selection read."""
+    return {"train.csv": sha256(Path(twitter) / "train.csv"), "validation.csv": sha256(Path(twitter) / "validation.csv"),
+            "FinEntity.json": sha256(finentity_path),
+            "twitter_train_fr.csv": sha256(RECIPE / "data" / "twitter_train_fr.csv"),
+            "headlines_train.csv": sha256(RECIPE / "data" / "headlines_train.csv")}

@@ -31,7 +31,7 @@ import labelled_sets as sets
 from minibert import TOPIC_LAYER, SentimentModel, mean_pool
 from onnx_to_state import check, state_from_twin
 from train import encode, metrics, predict
-from train_v2 import bucketed_batches, sha256
+from train_v2 import add_training_args, bucketed_batches, consistency_loss, optimiser_step
 
 
 @torch.no_grad()
@@ -76,17 +76,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--twin", type=Path, required=True, help="fp32 twin of the served model (dequantize_int8.py)")
     p.add_argument("--tokenizer", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True, help="twitter-financial-news folder")
-    p.add_argument("--finentity", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lr", type=float, default=3e-5)
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--max-len", type=int, default=96)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=20250127)
-    p.add_argument("--consistency", type=float, default=1.0, help="weight of the EN/FR consistency term")
-    p.add_argument("--pairs-per-step", type=int, default=8)
+    add_training_args(p, lr=3e-5, epochs=2)
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -107,20 +97,14 @@ def main():
     log(f"twin read back: largest logit difference to ONNX Runtime over 64 validation texts "
         f"{check(model, args.twin, val_ids[:64]):.2e}")
 
-    tw_texts, tw_labels = sets.read_csv(args.data / "train.csv")
-    fe_texts, fe_labels, fe_dev_texts, fe_dev_labels = sets.finentity(args.finentity)
-    fr_texts, fr_labels = sets.read_csv(sets.RECIPE / "data" / "twitter_train_fr.csv")
-    hl_texts, hl_labels = sets.headlines_train()
-    pairs = sets.parallel_pairs(args.data / "train.csv")
-    texts = tw_texts + fe_texts + fe_texts + fr_texts + hl_texts + hl_texts
-    labels = tw_labels + fe_labels + fe_labels + fr_labels + hl_labels + hl_labels
+    texts, labels, pairs, described = sets.training_mix(args.data, args.finentity)
+    _, _, fe_dev_texts, fe_dev_labels = sets.finentity(args.finentity)
     train_ids = encode(tokenizer, texts, args.max_len)
     pair_en = bottom(model, encode(tokenizer, [e for e, _ in pairs], args.max_len))
     pair_fr = bottom(model, encode(tokenizer, [f for _, f in pairs], args.max_len))
     cached = bottom(model, train_ids)
     fe_dev_ids = encode(tokenizer, fe_dev_texts, 256)
-    log(f"torch={torch.__version__} threads={args.threads} train={len(train_ids)} (twitter {len(tw_texts)}, "
-        f"finentity {len(fe_texts)} x2, french tweets {len(fr_texts)}, headlines {len(hl_texts)} x2), EN/FR pairs "
+    log(f"torch={torch.__version__} threads={args.threads} train={len(train_ids)} ({described}), EN/FR pairs "
         f"{len(pairs)}; layers 1-{TOPIC_LAYER} frozen and cached in {time.time() - started:.0f}s")
 
     for name, param in model.named_parameters():
@@ -133,7 +117,6 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / max(steps - warmup, 1))))
     rng, pair_rng = random.Random(args.seed), random.Random(args.seed + 1)
-    kl = torch.nn.functional.kl_div
 
     def evaluate():
         val = metrics(predict(model, val_ids, "cpu"), val_labels)
@@ -154,16 +137,9 @@ def main():
             loss = torch.nn.functional.cross_entropy(logits, torch.tensor([labels[i] for i in idx]))
             if args.consistency > 0:
                 chosen = pair_rng.sample(range(len(pairs)), args.pairs_per_step)
-                en = torch.log_softmax(top(model, [pair_en[i] for i in chosen]), -1)
-                fr = torch.log_softmax(top(model, [pair_fr[i] for i in chosen]), -1)
-                loss = loss + args.consistency * 0.5 * (
-                    kl(fr, en.detach(), log_target=True, reduction="batchmean")
-                    + kl(en, fr.detach(), log_target=True, reduction="batchmean"))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            opt.step()
-            sched.step()
+                loss = loss + args.consistency * consistency_loss(
+                    top(model, [pair_en[i] for i in chosen]), top(model, [pair_fr[i] for i in chosen]))
+            optimiser_step(opt, sched, loss, trained)
             total += loss.item()
             if n % 50 == 0:
                 print(f"  epoch {epoch} batch {n}/{per_epoch} loss {total / n:.4f} ({time.time() - t0:.0f}s)",
@@ -191,10 +167,8 @@ def main():
                      "optimizer": "AdamW wd=0.01, linear warm-up 10% then linear decay, grad clip 1.0",
                      "batching": "length-bucketed (pools of 50 batches)",
                      "seconds": round(time.time() - started)},
-        "sha256": {"start_twin": sha256(args.twin), "tokenizer.json": sha256(args.tokenizer),
-                   "train.csv": sha256(args.data / "train.csv"), "FinEntity.json": sha256(args.finentity),
-                   "twitter_train_fr.csv": sha256(sets.RECIPE / "data" / "twitter_train_fr.csv"),
-                   "headlines_train.csv": sha256(sets.RECIPE / "data" / "headlines_train.csv")},
+        "sha256": {"start_twin": sets.sha256(args.twin), "tokenizer.json": sets.sha256(args.tokenizer),
+                   **sets.data_hashes(args.data, args.finentity)},
     }
     (args.out / "train_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / "training.log").write_text("\n".join(lines) + "\n")

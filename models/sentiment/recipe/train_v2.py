@@ -12,7 +12,6 @@ Batches are length-bucketed (shuffled, then sorted by length within pools of 50 
 Usage: python3 train_v2.py --base DIR --data DIR --finentity FinEntity.json --out DIR
 """
 import argparse
-import hashlib
 import json
 import random
 import time
@@ -28,8 +27,36 @@ from minibert import SentimentModel, load_base
 from train import encode, metrics, pad, predict
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def add_training_args(p, lr, epochs):
+    """The options every fine-tuning script of the recipe takes (data, output, optimiser, consistency term)."""
+    p.add_argument("--data", type=Path, required=True, help="twitter-financial-news folder")
+    p.add_argument("--finentity", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--max-len", type=int, default=96)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=20250127)
+    p.add_argument("--consistency", type=float, default=1.0, help="weight of the EN/FR consistency term")
+    p.add_argument("--pairs-per-step", type=int, default=8)
+
+
+def consistency_loss(en_logits, fr_logits):
+    """Symmetric KL between the English and French predicted distributions, each side's target held fixed."""
+    en, fr = torch.log_softmax(en_logits.float(), -1), torch.log_softmax(fr_logits.float(), -1)
+    kl = torch.nn.functional.kl_div
+    return 0.5 * (kl(fr, en.detach(), log_target=True, reduction="batchmean")
+                  + kl(en, fr.detach(), log_target=True, reduction="batchmean"))
+
+
+def optimiser_step(opt, sched, loss, params):
+    """One step: gradients of `loss`, clipped at norm 1.0, then the optimiser and the schedule."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
 
 
 def bucketed_batches(ids, batch, rng, pool=50):
@@ -46,18 +73,8 @@ def bucketed_batches(ids, batch, rng, pool=50):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", type=Path, required=True, help="trim_vocab.py output")
-    p.add_argument("--data", type=Path, required=True, help="twitter-financial-news folder")
-    p.add_argument("--finentity", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lr", type=float, default=6e-5)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--max-len", type=int, default=96)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=20250127)
+    add_training_args(p, lr=6e-5, epochs=3)
     p.add_argument("--freeze-embeddings", action="store_true", help="keep the word-embedding table fixed")
-    p.add_argument("--consistency", type=float, default=1.0, help="weight of the EN/FR consistency term")
-    p.add_argument("--pairs-per-step", type=int, default=8)
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -72,22 +89,16 @@ def main():
 
     cfg = json.loads((args.base / "config.json").read_text())
     tokenizer = Tokenizer.from_file(str(args.base / "tokenizer.json"))
-    tw_texts, tw_labels = sets.read_csv(args.data / "train.csv")
-    fe_texts, fe_labels, fe_dev_texts, fe_dev_labels = sets.finentity(args.finentity)
-    fr_texts, fr_labels = sets.read_csv(sets.RECIPE / "data" / "twitter_train_fr.csv")
-    hl_texts, hl_labels = sets.headlines_train()
-    pairs = sets.parallel_pairs(args.data / "train.csv")
+    texts, labels, pairs, described = sets.training_mix(args.data, args.finentity)
+    _, _, fe_dev_texts, fe_dev_labels = sets.finentity(args.finentity)
     pair_ids = [(e, f) for e, f in zip(encode(tokenizer, [p[0] for p in pairs], args.max_len),
                                       encode(tokenizer, [p[1] for p in pairs], args.max_len))]
-    texts = tw_texts + fe_texts + fe_texts + fr_texts + hl_texts + hl_texts
-    labels = tw_labels + fe_labels + fe_labels + fr_labels + hl_labels + hl_labels
     train_ids = encode(tokenizer, texts, args.max_len)
     val_texts, val_labels = sets.read_csv(args.data / "validation.csv")
     val_ids = encode(tokenizer, val_texts, args.max_len)
     fe_dev_ids = encode(tokenizer, fe_dev_texts, args.max_len)
     log(f"device={device} torch={torch.__version__} threads={args.threads} train={len(train_ids)} "
-        f"(twitter {len(tw_texts)}, finentity {len(fe_texts)} x2, french tweets {len(fr_texts)}, "
-        f"headlines {len(hl_texts)} x2), EN/FR pairs {len(pair_ids)} "
+        f"({described}), EN/FR pairs {len(pair_ids)} "
         f"validation={len(val_ids)} finentity-dev={len(fe_dev_ids)} tokens={sum(map(len, train_ids))}")
 
     model = SentimentModel(cfg)
@@ -114,17 +125,8 @@ def main():
                 chosen = [pair_ids[i] for i in pair_rng.sample(range(len(pair_ids)), args.pairs_per_step)]
                 en_ids, en_mask = pad([p[0] for p in chosen], device)
                 fr_ids, fr_mask = pad([p[1] for p in chosen], device)
-                en = torch.log_softmax(model(en_ids, en_mask)[0].float(), -1)
-                fr = torch.log_softmax(model(fr_ids, fr_mask)[0].float(), -1)
-                kl = torch.nn.functional.kl_div
-                loss = loss + args.consistency * 0.5 * (
-                    kl(fr, en.detach(), log_target=True, reduction="batchmean")
-                    + kl(en, fr.detach(), log_target=True, reduction="batchmean"))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+                loss = loss + args.consistency * consistency_loss(model(en_ids, en_mask)[0], model(fr_ids, fr_mask)[0])
+            optimiser_step(opt, sched, loss, model.parameters())
             total += loss.item()
             if n % 50 == 0:
                 print(f"  epoch {epoch} batch {n}/{per_epoch} loss {total / n:.4f} ({time.time() - t0:.0f}s)",
@@ -152,11 +154,8 @@ def main():
                      "consistency": args.consistency, "pairs_per_step": args.pairs_per_step, "device": str(device), "torch": torch.__version__,
                      "optimizer": "AdamW wd=0.01, linear warm-up 10% then linear decay, grad clip 1.0",
                      "batching": "length-bucketed (pools of 50 batches)", "train_seconds": round(train_seconds)},
-        "sha256": {"train.csv": sha256(args.data / "train.csv"), "validation.csv": sha256(args.data / "validation.csv"),
-                   "FinEntity.json": sha256(args.finentity),
-                   "twitter_train_fr.csv": sha256(sets.RECIPE / "data" / "twitter_train_fr.csv"),
-                   "headlines_train.csv": sha256(sets.RECIPE / "data" / "headlines_train.csv"),
-                   "base_tokenizer.json": sha256(args.base / "tokenizer.json")},
+        "sha256": {**sets.data_hashes(args.data, args.finentity),
+                   "base_tokenizer.json": sets.sha256(args.base / "tokenizer.json")},
     }
     (args.out / "train_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / "training.log").write_text("\n".join(lines) + "\n")
