@@ -67,7 +67,7 @@ pub struct Config {
         value_name = "ORIGIN,..."
     )]
     pub api_cors_origins: Vec<String>,
-    /// Folder of the model versions (`v<version>/export_report.json`), for their card figures.
+    /// Folder of the model versions (`v<version>/eval_as_served.json` or `export_report.json`), for their card figures.
     #[arg(
         long,
         env = "SHOCKWAVE_MODEL_CARDS",
