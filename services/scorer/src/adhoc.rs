@@ -50,6 +50,20 @@ fn line(result: Result<shockwave_schemas::ArticleScored, String>) -> serde_json:
     }
 }
 
+/// The article one input line holds, or why it holds none. A line that is not UTF-8 gets an error of its own,
+/// so the lines around it are still scored and the output keeps one line per input line.
+fn read_line(bytes: &[u8], ndjson: bool) -> Result<ArticlePublished, String> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    if ndjson {
+        serde_json::from_str::<Input>(text)
+            .map(|i| article(i.title, i.body))
+            .map_err(|e| format!("not an object with a title: {e}"))
+    } else {
+        Ok(article(text.to_string(), String::new()))
+    }
+}
+
 /// Scores every line of `input` and writes one JSON line per input line to `output`, in order.
 pub fn score_lines(
     scorer: &mut Scorer,
@@ -59,20 +73,14 @@ pub fn score_lines(
 ) -> anyhow::Result<usize> {
     let mut count = 0;
     let mut pending: Vec<Result<ArticlePublished, String>> = Vec::new();
-    let mut lines = input.lines();
+    let mut lines = input.split(b'\n');
     loop {
         let next = lines.next();
-        if let Some(text) = next.as_ref() {
-            let text = text
+        if let Some(bytes) = next.as_ref() {
+            let bytes = bytes
                 .as_ref()
                 .map_err(|e| anyhow::anyhow!("reading input: {e}"))?;
-            pending.push(if ndjson {
-                serde_json::from_str::<Input>(text)
-                    .map(|i| article(i.title, i.body))
-                    .map_err(|e| format!("not an object with a title: {e}"))
-            } else {
-                Ok(article(text.clone(), String::new()))
-            });
+            pending.push(read_line(bytes, ndjson));
         }
         if pending.len() >= GROUP || (next.is_none() && !pending.is_empty()) {
             let readable: Vec<(Uuid, &ArticlePublished)> = pending

@@ -1,7 +1,7 @@
 //! The committed models served from Rust: the default (v2, int8) gives what ONNX Runtime in Python gives on the
 //! same file and machine (logits, topic embeddings, topic probabilities) and reproduces the recipe's fixture up to
-//! float rounding on any CPU, v1 still loads and reproduces its trainer, outputs are identical run after run, and
-//! hostile input is scored without crashing or hanging.
+//! float rounding on any CPU, v1 still loads and reproduces its trainer, outputs are identical run after run,
+//! hostile input is scored without crashing or hanging, and the ad-hoc command answers every input line.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -424,4 +424,81 @@ fn streamed_scores_arrive_in_groups_each_article_once_and_equal_the_collected_on
     for (i, score) in groups.into_iter().flatten() {
         assert_eq!(score, collected[i]);
     }
+}
+
+#[test]
+fn the_ad_hoc_command_answers_every_line_in_order_bad_lines_with_an_error_of_their_own() {
+    // One text per run, as the service scores by default: a text's score does not depend on its neighbours.
+    let mut scorer = scorer(1, 4096);
+    let text = |out: &[u8]| -> Vec<serde_json::Value> {
+        String::from_utf8(out.to_vec())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    // Plain lines: one not UTF-8 (Latin-1 French), one with a Windows line end, one empty, one with a NUL.
+    let input: &[u8] = b"Nvidia plunges 17% as DeepSeek rattles chip investors\n\
+        \xe9t\xe9 record pour les puces\n\
+        Nvidia chute de 17 % : DeepSeek inqui\xc3\xa8te\r\n\
+        \n\
+        a \x00 NUL\n\
+        Microsoft raises its data-centre spending";
+    let mut out = Vec::new();
+    let count = shockwave_scorer::adhoc::score_lines(&mut scorer, input, &mut out, false).unwrap();
+    let lines = text(&out);
+    assert_eq!((count, lines.len()), (6, 6));
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("UTF-8"),
+        "{}",
+        lines[1]
+    );
+    for (i, line) in lines.iter().enumerate().filter(|(i, _)| *i != 1) {
+        assert!(line["label"].is_string(), "line {i}: {line}");
+        assert_eq!(line["model"]["version"], "2");
+    }
+    // The same path as the service: the first and third lines score as articles with those titles do.
+    let titles = [
+        "Nvidia plunges 17% as DeepSeek rattles chip investors",
+        "Nvidia chute de 17 % : DeepSeek inquiète",
+    ];
+    let articles: Vec<_> = titles.iter().map(|t| article(t, "", "und")).collect();
+    let direct = scorer
+        .score(
+            &articles
+                .iter()
+                .map(|a| (uuid::Uuid::nil(), a))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    for (line, score) in [&lines[0], &lines[2]].into_iter().zip(&direct) {
+        // Equal up to the last bit, which JSON's decimal text may not carry back.
+        assert!((line["score"].as_f64().unwrap() - score.score).abs() < 1e-12);
+        assert_eq!(line["label"], serde_json::to_value(score.label).unwrap());
+    }
+    assert_eq!(lines[0]["label"], "negative");
+
+    // NDJSON: objects without a title, or not objects, are errors in their place.
+    let input: &[u8] =
+        b"{\"title\":\"Washington tightens chip export controls\",\"body\":\"Nvidia falls.\"}\n\
+        not json\n\
+        {\"body\":\"no title\"}\n\
+        {\"title\":5}\n\
+        \xff\n\
+        {\"title\":\"Les b\xc3\xa9n\xc3\xa9fices de TSMC bondissent\"}\n";
+    let mut out = Vec::new();
+    shockwave_scorer::adhoc::score_lines(&mut scorer, input, &mut out, true).unwrap();
+    let lines = text(&out);
+    let errors: Vec<bool> = lines.iter().map(|l| l["error"].is_string()).collect();
+    assert_eq!(errors, [false, true, true, true, true, false]);
+    assert!(
+        lines[0]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["topic"] == "export_controls"),
+        "{}",
+        lines[0]
+    );
 }
