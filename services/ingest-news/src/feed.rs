@@ -1,6 +1,7 @@
-//! Feed documents (RSS 2.0, Atom 1.0, JSON Feed 1.1) to raw items, through `feed-rs`. A document that is not
-//! a feed (HTML, broken XML, truncated JSON, invalid UTF-8) is one reject; each item keeps its own original
-//! bytes so a bad item's dead letter shows exactly what the source sent.
+//! Feed documents (RSS 2.0, Atom 1.0, JSON Feed 1.1) to raw items, through `feed-rs`. A document in another
+//! declared character set is read as UTF-8 first (`charset`). A document that is not a feed (HTML, broken XML,
+//! truncated JSON, bytes that break their character set) is one reject; each item keeps its own original bytes
+//! (as UTF-8) so a bad item's dead letter shows what the source sent.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -34,6 +35,9 @@ pub fn read(
     content_type: Option<&str>,
     location: &str,
 ) -> Result<FeedItems, Box<Reject>> {
+    let document = crate::charset::to_utf8(bytes, content_type)
+        .map_err(|reason| whole_document_reject("encoding", reason, location, bytes))?;
+    let bytes = document.as_ref();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         whole_document_reject(
             "encoding",

@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod canonical_url;
+pub mod charset;
 pub mod dates;
 pub mod feed;
 pub mod feeds_config;

@@ -143,6 +143,42 @@ fn invalid_utf8_is_rejected_with_the_offset() {
 }
 
 #[test]
+fn a_feed_in_a_declared_latin_1_or_http_charset_is_read_with_its_accents() {
+    let latin1: &[u8] = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+        <rss version=\"2.0\"><channel><title>March\xe9s</title><language>fr</language>\n\
+        <item><title>Les valeurs des semi-conducteurs chutent apr\xe8s l'annonce de DeepSeek</title>\
+        <link>https://example.fr/a</link><description>\xc9t\xe9 difficile \xe0 Wall Street</description>\
+        <pubDate>Mon, 27 Jan 2025 08:00:00 +0100</pubDate></item>\n\
+        </channel></rss>";
+    let feed = read(latin1, Some("application/rss+xml"), "latin1.xml").unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Marchés"));
+    let item = &feed.items[0];
+    assert_eq!(
+        item.title.as_deref(),
+        Some("Les valeurs des semi-conducteurs chutent après l'annonce de DeepSeek")
+    );
+    assert_eq!(item.body.as_deref(), Some("Été difficile à Wall Street"));
+    let original = String::from_utf8(item.original.clone()).unwrap();
+    assert!(original.contains("chutent après"), "{original}");
+
+    // Without a declaration, the HTTP header's charset says how to read it.
+    let undeclared = &latin1[latin1.iter().position(|b| *b == b'\n').unwrap() + 1..];
+    let feed = read(
+        undeclared,
+        Some("text/xml; charset=iso-8859-1"),
+        "latin1.xml",
+    )
+    .unwrap();
+    assert_eq!(
+        feed.items[0].body.as_deref(),
+        Some("Été difficile à Wall Street")
+    );
+    // Neither: the bytes are not UTF-8, and that is the reject it always was.
+    let rejected = read(undeclared, None, "latin1.xml").unwrap_err();
+    assert_eq!(rejected.kind, "encoding");
+}
+
+#[test]
 fn an_ambiguous_item_date_is_reported_as_such() {
     let xml = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
       <item><title>Dated oddly</title><link>https://x.example/a</link><pubDate>01/02/2025</pubDate></item>
