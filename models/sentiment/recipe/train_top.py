@@ -124,7 +124,7 @@ def main():
         return val, fe, (val["macro_f1"] + fe["macro_f1"]) / 2
 
     val, fe, selection = evaluate()
-    log(f"epoch=0 (the served model) twitter acc={val['accuracy']:.4f} f1={val['macro_f1']:.4f} "
+    log(f"epoch=0 (the served weights, in fp32) twitter acc={val['accuracy']:.4f} f1={val['macro_f1']:.4f} "
         f"finentity acc={fe['accuracy']:.4f} f1={fe['macro_f1']:.4f}")
     best = (selection, 0, {k: v.clone() for k, v in model.state_dict().items()})
     history = [{"epoch": 0, "twitter_validation": val, "finentity_heldout": fe, "selection": selection}]
