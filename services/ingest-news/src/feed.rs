@@ -1,5 +1,6 @@
 //! Feed documents (RSS 2.0, Atom 1.0, JSON Feed 1.1) to raw items, through `feed-rs`. A document in another
-//! declared character set is read as UTF-8 first (`charset`). A document that is not a feed (HTML, broken XML,
+//! declared character set is read as UTF-8 first (`charset`), and bare `&` in XML are escaped
+//! (`bare_ampersands`). A document that is not a feed (HTML, broken XML,
 //! truncated JSON, bytes that break their character set) is one reject; each item keeps its own original bytes
 //! (as UTF-8) so a bad item's dead letter shows what the source sent.
 
@@ -35,8 +36,10 @@ pub fn read(
     content_type: Option<&str>,
     location: &str,
 ) -> Result<FeedItems, Box<Reject>> {
+    // Whole-document rejects keep the bytes as the source sent them.
+    let source = bytes;
     let document = crate::charset::to_utf8(bytes, content_type)
-        .map_err(|reason| whole_document_reject("encoding", reason, location, bytes))?;
+        .map_err(|reason| whole_document_reject("encoding", reason, location, source))?;
     let bytes = document.as_ref();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         whole_document_reject(
@@ -46,9 +49,20 @@ pub fn read(
                 e.valid_up_to()
             ),
             location,
-            bytes,
+            source,
         )
     })?;
+    let repaired = if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
+        crate::bare_ampersands::escape(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let text: &str = &repaired;
+    let bytes = text.as_bytes();
     let head = text.trim_start_matches('\u{feff}').trim_start();
     let head_lower = head
         .get(..head.len().min(200))
@@ -63,7 +77,7 @@ pub fn read(
             "not_a_feed",
             "the document is an HTML page, not a feed".into(),
             location,
-            bytes,
+            source,
         ));
     }
     if head.is_empty() {
@@ -71,7 +85,7 @@ pub fn read(
             "not_a_feed",
             "the document is empty".into(),
             location,
-            bytes,
+            source,
         ));
     }
 
@@ -93,7 +107,7 @@ pub fn read(
         } else {
             "xml"
         };
-        whole_document_reject(kind, format!("not a readable feed: {e}"), location, bytes)
+        whole_document_reject(kind, format!("not a readable feed: {e}"), location, source)
     })?;
     let format = match feed.feed_type {
         FeedType::Atom => "atom",
@@ -104,7 +118,7 @@ pub fn read(
         json_item_originals(text)
     } else {
         xml_item_spans(bytes)
-            .map_err(|reason| whole_document_reject("xml", reason, location, bytes))?
+            .map_err(|reason| whole_document_reject("xml", reason, location, source))?
             .into_iter()
             .map(|span| bytes[span].to_vec())
             .collect()

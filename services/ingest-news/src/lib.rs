@@ -3,6 +3,7 @@
 //! the dead-letter topic with their reason and original bytes; the good items around them still go through.
 
 pub mod archive;
+pub mod bare_ampersands;
 pub mod canonical_url;
 pub mod charset;
 pub mod dates;

@@ -204,3 +204,27 @@ fn items_without_link_or_title_are_still_read_so_the_rules_can_reject_them() {
     assert_eq!(feed.items[0].link, None);
     assert_eq!(feed.items[0].guid, None);
 }
+
+#[test]
+fn bare_ampersands_in_titles_and_links_do_not_cost_the_feed() {
+    let doc: &[u8] =
+        b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Markets & more</title>\
+        <item><title>S&P 500 falls as AT&T & Nvidia slide</title><link>https://e.x/a?x=1&y=2</link>\
+        <description><![CDATA[<p>M&A &amp; more</p>]]></description></item>\
+        <item><title>Caf&eacute; &amp; march&#233;s</title><link>https://e.x/b</link></item>\
+        </channel></rss>";
+    let feed = read(doc, None, "amp.xml").unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Markets & more"));
+    assert_eq!(
+        feed.items[0].title.as_deref(),
+        Some("S&P 500 falls as AT&T & Nvidia slide")
+    );
+    assert_eq!(feed.items[0].link.as_deref(), Some("https://e.x/a?x=1&y=2"));
+    assert_eq!(feed.items[0].body.as_deref(), Some("<p>M&A &amp; more</p>"));
+    // feed-rs keeps an HTML entity it does not know as written; the HTML-to-text step decodes it later.
+    assert_eq!(
+        feed.items[1].title.as_deref(),
+        Some("Caf&eacute; & marchés")
+    );
+    assert_eq!(feed.items.len(), 2);
+}
