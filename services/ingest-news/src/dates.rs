@@ -1,5 +1,5 @@
 //! Publication times as feeds write them: RFC 3339 (Atom, JSON Feed), RFC 822/2822 (RSS) and their common
-//! deviations. Forms whose meaning is ambiguous (`01/02/2025`, no time zone) are refused, not guessed.
+//! deviations, French day and month names among them. Forms whose meaning is ambiguous (`01/02/2025`, no time zone) are refused, not guessed.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -26,9 +26,13 @@ pub fn parse(text: &str) -> Result<DateTime<Utc>, DateError> {
     Err(DateError::Unreadable(text.into()))
 }
 
-/// RFC 822 as found in the wild: `UTC`/`Z` for the zone, a missing weekday comma, four-letter months.
+/// RFC 822 as found in the wild: `UTC`/`Z` for the zone, a missing weekday comma, four-letter months, French
+/// day and month names (`lun., 27 janv. 2025`), zone abbreviations that mean one offset only (`CET`, `CEST`,
+/// `BST`...) and `GMT+1` / `UTC+01:00` offsets.
 fn rfc822_fixes(text: &str) -> String {
-    let mut fixed = text
+    let words: Vec<String> = text.split_whitespace().map(english_word).collect();
+    let mut fixed = words
+        .join(" ")
         .replace("Sept ", "Sep ")
         .replace("June ", "Jun ")
         .replace("July ", "Jul ");
@@ -37,7 +41,93 @@ fn rfc822_fixes(text: &str) -> String {
             fixed = format!("{stripped} +0000");
         }
     }
+    if let Some((rest, zone)) = fixed.rsplit_once(' ')
+        && let Some(offset) = zone_offset(zone)
+    {
+        fixed = format!("{rest} {offset}");
+    }
     fixed
+}
+
+/// A French day or month name (full or abbreviated, any case, with its dot) as RFC 822's English one; a
+/// trailing comma is kept. Other words are returned as they are.
+fn english_word(word: &str) -> String {
+    const FRENCH: [(&str, &str); 35] = [
+        ("lun", "Mon"),
+        ("lundi", "Mon"),
+        ("mar", "Tue"),
+        ("mardi", "Tue"),
+        ("mer", "Wed"),
+        ("mercredi", "Wed"),
+        ("jeu", "Thu"),
+        ("jeudi", "Thu"),
+        ("ven", "Fri"),
+        ("vendredi", "Fri"),
+        ("sam", "Sat"),
+        ("samedi", "Sat"),
+        ("dim", "Sun"),
+        ("dimanche", "Sun"),
+        ("janv", "Jan"),
+        ("janvier", "Jan"),
+        ("févr", "Feb"),
+        ("fév", "Feb"),
+        ("février", "Feb"),
+        ("mars", "Mar"),
+        ("avr", "Apr"),
+        ("avril", "Apr"),
+        ("mai", "May"),
+        ("juin", "Jun"),
+        ("juil", "Jul"),
+        ("juillet", "Jul"),
+        ("août", "Aug"),
+        ("septembre", "Sep"),
+        ("octobre", "Oct"),
+        ("novembre", "Nov"),
+        ("décembre", "Dec"),
+        ("sept", "Sep"),
+        ("oct", "Oct"),
+        ("nov", "Nov"),
+        ("déc", "Dec"),
+    ];
+    let (stem, comma) = match word.strip_suffix(',') {
+        Some(stem) => (stem, ","),
+        None => (word, ""),
+    };
+    let key = stem.trim_end_matches('.').to_lowercase();
+    match FRENCH.iter().find(|(french, _)| *french == key) {
+        // "mar" is both Tuesday and March in French: a day name only where RFC 822 puts it, before a comma.
+        Some(_) if key == "mar" && comma.is_empty() => "Mar".to_string(),
+        Some((_, english)) => format!("{english}{comma}"),
+        None => word.to_string(),
+    }
+}
+
+/// The numeric offset for a zone written as an abbreviation with one meaning, or as `GMT+1` / `UTC-05:30`.
+fn zone_offset(zone: &str) -> Option<String> {
+    const ABBREVIATIONS: [(&str, &str); 12] = [
+        ("CET", "+0100"),
+        ("CEST", "+0200"),
+        ("MET", "+0100"),
+        ("MEST", "+0200"),
+        ("BST", "+0100"),
+        ("WET", "+0000"),
+        ("WEST", "+0100"),
+        ("EET", "+0200"),
+        ("EEST", "+0300"),
+        ("MSK", "+0300"),
+        ("JST", "+0900"),
+        ("HKT", "+0800"),
+    ];
+    if let Some((_, offset)) = ABBREVIATIONS.iter().find(|(name, _)| *name == zone) {
+        return Some((*offset).to_string());
+    }
+    let signed = zone
+        .strip_prefix("GMT")
+        .or_else(|| zone.strip_prefix("UTC"))?;
+    let sign = signed.chars().next().filter(|c| matches!(c, '+' | '-'))?;
+    let (hours, minutes) = signed[1..].split_once(':').unwrap_or((&signed[1..], "0"));
+    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (hours <= 14 && minutes < 60).then(|| format!("{sign}{hours:02}{minutes:02}"))
 }
 
 /// Slash dates (`01/02/2025`) and zone-less date-times can be read more than one way.
@@ -77,6 +167,42 @@ mod tests {
         assert_eq!(parse("Mon, 27 Jan 2025 09:30:00 -0500"), Ok(utc(14, 30)));
         assert_eq!(parse("Mon, 27 Jan 2025 14:30:00 UTC"), Ok(utc(14, 30)));
         assert_eq!(parse("27 Jan 2025 14:30:00 +0000"), Ok(utc(14, 30)));
+    }
+
+    #[test]
+    fn french_names_and_one_meaning_zone_abbreviations_are_read() {
+        assert_eq!(parse("lun., 27 janv. 2025 15:30:00 +0100"), Ok(utc(14, 30)));
+        assert_eq!(
+            parse("Lundi, 27 Janvier 2025 15:30:00 CET"),
+            Ok(utc(14, 30))
+        );
+        assert_eq!(
+            parse("mar., 4 févr. 2025 15:30:00 CET"),
+            Ok(Utc.with_ymd_and_hms(2025, 2, 4, 14, 30, 0).unwrap())
+        );
+        assert_eq!(
+            parse("27 mar 2025 16:30:00 CEST").map(|t| t.to_rfc3339()),
+            Ok("2025-03-27T14:30:00+00:00".into())
+        );
+        assert_eq!(
+            parse("27 août 2025 14:30:00 GMT").map(|t| t.to_rfc3339()),
+            Ok("2025-08-27T14:30:00+00:00".into())
+        );
+        assert_eq!(parse("Mon, 27 Jan 2025 15:30:00 GMT+1"), Ok(utc(14, 30)));
+        assert_eq!(
+            parse("Mon, 27 Jan 2025 09:00:00 UTC-05:30"),
+            Ok(utc(14, 30))
+        );
+        assert_eq!(parse("Mon, 27 Jan 2025 14:30:00 BST"), Ok(utc(13, 30)));
+        // An abbreviation with several meanings (IST: India, Ireland, Israel) is still not read.
+        assert!(matches!(
+            parse("Mon, 27 Jan 2025 14:30:00 IST"),
+            Err(DateError::Unreadable(_))
+        ));
+        assert!(matches!(
+            parse("Mon, 27 Jan 2025 14:30:00 GMT+99"),
+            Err(DateError::Unreadable(_))
+        ));
     }
 
     #[test]
