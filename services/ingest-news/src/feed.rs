@@ -100,6 +100,8 @@ pub fn read(
             }
         })
         .id_generator(|_, _, _| String::new())
+        // Relative links (`/news/1`) resolve against the feed's own address when it was fetched.
+        .base_uri(is_web_address(location).then_some(location))
         .build();
     let feed = parser.parse(bytes).map_err(|e| {
         let kind = if head.starts_with('{') || head.starts_with('[') {
@@ -154,6 +156,10 @@ pub fn read(
         title: feed.title.map(|t| t.content),
         items,
     })
+}
+
+fn is_web_address(location: &str) -> bool {
+    url::Url::parse(location).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 fn raw_item(

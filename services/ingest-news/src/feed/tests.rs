@@ -228,3 +228,32 @@ fn bare_ampersands_in_titles_and_links_do_not_cost_the_feed() {
     );
     assert_eq!(feed.items.len(), 2);
 }
+
+#[test]
+fn relative_links_resolve_against_the_address_the_feed_came_from() {
+    let rss: &[u8] = b"<rss version=\"2.0\"><channel><title>M</title>\
+        <item><title>One</title><link>/news/2025/01/27/one</link></item>\
+        <item><title>Two</title><link>two.html</link></item>\
+        <item><title>Three</title><link>https://other.example/three</link></item></channel></rss>";
+    let feed = read(rss, None, "https://example.fr/rss/markets.xml").unwrap();
+    let links: Vec<_> = feed.items.iter().map(|i| i.link.as_deref()).collect();
+    assert_eq!(
+        links,
+        [
+            Some("https://example.fr/news/2025/01/27/one"),
+            Some("https://example.fr/rss/two.html"),
+            Some("https://other.example/three")
+        ]
+    );
+    let atom: &[u8] = b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>M</title>\
+        <entry><title>One</title><id>urn:1</id><link href=\"/a/1\"/><updated>2025-01-27T08:00:00Z</updated></entry>\
+        </feed>";
+    let feed = read(atom, None, "https://example.fr/atom.xml").unwrap();
+    assert_eq!(
+        feed.items[0].link.as_deref(),
+        Some("https://example.fr/a/1")
+    );
+    // A file has no address to resolve against: the link stays relative (and the item falls back to its guid).
+    let feed = read(rss, None, "markets.xml").unwrap();
+    assert_eq!(feed.items[0].link.as_deref(), Some("/news/2025/01/27/one"));
+}
