@@ -1,5 +1,6 @@
 //! Publication times as feeds write them: RFC 3339 (Atom, JSON Feed), RFC 822/2822 (RSS) and their common
-//! deviations, French day and month names among them. Forms whose meaning is ambiguous (`01/02/2025`, no time zone) are refused, not guessed.
+//! deviations, French day and month names among them. Forms whose meaning is ambiguous (`01/02/2025`, no time
+//! zone) are refused, not guessed.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -16,6 +17,16 @@ pub fn parse(text: &str) -> Result<DateTime<Utc>, DateError> {
     let text = text.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
+    }
+    // RFC 3339 as found in the wild: an offset without its colon (`+0100`), a space for the `T`.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
+        if let Ok(at) = DateTime::parse_from_str(text, format) {
+            return Ok(at.with_timezone(&Utc));
+        }
     }
     if let Ok(at) = DateTime::parse_from_rfc2822(&rfc822_fixes(text)) {
         return Ok(at.with_timezone(&Utc));
@@ -167,6 +178,16 @@ mod tests {
         assert_eq!(parse("Mon, 27 Jan 2025 09:30:00 -0500"), Ok(utc(14, 30)));
         assert_eq!(parse("Mon, 27 Jan 2025 14:30:00 UTC"), Ok(utc(14, 30)));
         assert_eq!(parse("27 Jan 2025 14:30:00 +0000"), Ok(utc(14, 30)));
+    }
+
+    #[test]
+    fn rfc_3339_with_a_colon_less_offset_or_a_space_is_read() {
+        assert_eq!(parse("2025-01-27T15:30:00+0100"), Ok(utc(14, 30)));
+        assert_eq!(parse("2025-01-27 15:30:00+01:00"), Ok(utc(14, 30)));
+        assert_eq!(
+            parse("2025-01-27 09:30:00.250 -0500").map(|t| t.to_rfc3339()),
+            Ok("2025-01-27T14:30:00.250+00:00".into())
+        );
     }
 
     #[test]
