@@ -31,18 +31,11 @@ pub struct Projector {
     consumer: String,
 }
 
-/// What a batch is made of once read: each part with the index of its message in the batch.
+/// A batch read ahead of its transaction (see [`BatchHandler::prepare`]): every message sorted into events,
+/// dead letters and rejects, each with the index of its message in the batch, and each event with its payload
+/// already written as the JSON the event store keeps.
 #[derive(Default)]
-pub struct Sorted {
-    pub events: Vec<(usize, Event)>,
-    pub dead_letters: Vec<(usize, DeadLetter)>,
-    pub rejects: Vec<(usize, DeadLetter)>,
-}
-
-/// A batch read ahead of its transaction (see [`BatchHandler::prepare`]): every message sorted, each event
-/// with its payload already written as the JSON the event store keeps.
 pub struct Prepared {
-    /// Each event with the index of its message and its payload as JSON.
     pub events: Vec<(usize, Event, String)>,
     pub dead_letters: Vec<(usize, DeadLetter)>,
     pub rejects: Vec<(usize, DeadLetter)>,
@@ -51,23 +44,11 @@ pub struct Prepared {
 impl Prepared {
     /// Reads a whole batch: nothing here needs the database, and nothing can fail the batch.
     pub fn new(batch: &[Message]) -> Self {
-        let Sorted {
-            events,
-            dead_letters,
-            rejects,
-        } = sort(batch);
-        let events = events
-            .into_iter()
-            .map(|(i, e)| {
-                let payload = store::payload_json(&e);
-                (i, e, payload)
-            })
-            .collect();
-        Prepared {
-            events,
-            dead_letters,
-            rejects,
+        let mut prepared = Prepared::default();
+        for (i, m) in batch.iter().enumerate() {
+            prepared.add(i, m);
         }
+        prepared
     }
 
     /// Keeps only what came from the messages `keep` marks.
@@ -75,6 +56,51 @@ impl Prepared {
         self.events.retain(|(i, _, _)| keep[*i]);
         self.dead_letters.retain(|(i, _)| keep[*i]);
         self.rejects.retain(|(i, _)| keep[*i]);
+    }
+
+    /// Reads message `i` of the batch into its part; nothing here can fail the batch.
+    fn add(&mut self, i: usize, m: &Message) {
+        if m.topic == Topic::DeadLetters.name() {
+            let letter = serde_json::from_slice::<DeadLetter>(&m.payload)
+                .map(DeadLetter::sanitized)
+                .unwrap_or_else(|e| {
+                    DeadLetter::new(
+                        "unknown",
+                        "unreadable_dead_letter",
+                        format!("dead-letter record is not readable: {e}"),
+                        &m.payload,
+                    )
+                    .from_origin(origin(m))
+                });
+            self.dead_letters.push((i, letter));
+            return;
+        }
+        match Event::decode(&m.payload) {
+            Ok(event) if Topic::for_event(event.event_type).name() == m.topic => {
+                let payload = store::payload_json(&event);
+                self.events.push((i, event, payload))
+            }
+            Ok(event) => self.rejects.push((
+                i,
+                DeadLetter::new(
+                    STAGE,
+                    "wrong_topic",
+                    format!(
+                        "{} does not belong on {}",
+                        event.event_type.as_str(),
+                        m.topic
+                    ),
+                    &m.payload,
+                )
+                .from_origin(origin(m))
+                .of_event(event.event_id),
+            )),
+            Err(error) => self.rejects.push((
+                i,
+                DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload)
+                    .from_origin(origin(m)),
+            )),
+        }
     }
 }
 
@@ -112,54 +138,6 @@ fn partitions_of(batch: &[Message]) -> Vec<(&str, i32)> {
     pairs.sort_unstable();
     pairs.dedup();
     pairs
-}
-
-/// Reads each message; nothing here can fail the batch.
-pub fn sort(batch: &[Message]) -> Sorted {
-    let mut sorted = Sorted::default();
-    for (i, m) in batch.iter().enumerate() {
-        if m.topic == Topic::DeadLetters.name() {
-            let letter = serde_json::from_slice::<DeadLetter>(&m.payload)
-                .map(DeadLetter::sanitized)
-                .unwrap_or_else(|e| {
-                    DeadLetter::new(
-                        "unknown",
-                        "unreadable_dead_letter",
-                        format!("dead-letter record is not readable: {e}"),
-                        &m.payload,
-                    )
-                    .from_origin(origin(m))
-                });
-            sorted.dead_letters.push((i, letter));
-            continue;
-        }
-        match Event::decode(&m.payload) {
-            Ok(event) if Topic::for_event(event.event_type).name() == m.topic => {
-                sorted.events.push((i, event))
-            }
-            Ok(event) => sorted.rejects.push((
-                i,
-                DeadLetter::new(
-                    STAGE,
-                    "wrong_topic",
-                    format!(
-                        "{} does not belong on {}",
-                        event.event_type.as_str(),
-                        m.topic
-                    ),
-                    &m.payload,
-                )
-                .from_origin(origin(m))
-                .of_event(event.event_id),
-            )),
-            Err(error) => sorted.rejects.push((
-                i,
-                DeadLetter::new(STAGE, error.kind(), error.to_string(), &m.payload)
-                    .from_origin(origin(m)),
-            )),
-        }
-    }
-    sorted
 }
 
 /// The events the store accepted as new, each once: a batch may hold several copies of one event (the same
@@ -322,7 +300,7 @@ mod tests {
     #[test]
     fn garbage_is_rejected_with_its_origin_and_bytes() {
         let batch = [message(Topic::Prices, 7, b"\xffnot json")];
-        let sorted = sort(&batch);
+        let sorted = Prepared::new(&batch);
         assert_eq!(sorted.rejects.len(), 1);
         let letter = &sorted.rejects[0].1;
         assert_eq!(
@@ -338,7 +316,7 @@ mod tests {
     #[test]
     fn an_unreadable_dead_letter_is_still_kept_as_one() {
         let batch = [message(Topic::DeadLetters, 1, b"???")];
-        let sorted = sort(&batch);
+        let sorted = Prepared::new(&batch);
         assert_eq!(
             sorted.dead_letters[0].1.reason_kind,
             "unreadable_dead_letter"
