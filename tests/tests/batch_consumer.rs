@@ -114,6 +114,18 @@ fn count(seen: &Mutex<Vec<Seen>>, what: impl Fn(&Seen) -> bool) -> usize {
     seen.lock().unwrap().iter().filter(|s| what(s)).count()
 }
 
+/// Waits until exactly `offsets` have been handled and the last thing the handler saw is a quiet stream.
+async fn handled_then_quiet(seen: &Arc<Mutex<Vec<Seen>>>, offsets: Vec<i64>, what: &str) {
+    eventually(what, Duration::from_secs(60), || {
+        let (seen, offsets) = (seen.clone(), offsets.clone());
+        async move {
+            let now = seen.lock().unwrap().clone();
+            (handled(&now) == offsets && now.last() == Some(&Seen::Idle)).then_some(())
+        }
+    })
+    .await;
+}
+
 /// Offsets handled successfully so far: every first attempt that was not retried, and every retry.
 fn handled(seen: &[Seen]) -> Vec<i64> {
     let mut out = Vec::new();
@@ -163,17 +175,10 @@ async fn a_batch_comes_prepared_a_retry_is_handled_again_and_a_quiet_stream_is_a
         tokio::spawn(async move { consumer.run(&mut handler, &shutdown).await })
     };
 
-    eventually(
+    handled_then_quiet(
+        &seen,
+        (0..5).collect(),
         "the first messages handled, then a quiet period",
-        Duration::from_secs(60),
-        || {
-            let seen = seen.clone();
-            async move {
-                let now = seen.lock().unwrap().clone();
-                (handled(&now) == vec![0, 1, 2, 3, 4] && now.last() == Some(&Seen::Idle))
-                    .then_some(())
-            }
-        },
     )
     .await;
     {
@@ -205,17 +210,10 @@ async fn a_batch_comes_prepared_a_retry_is_handled_again_and_a_quiet_stream_is_a
 
     // New messages end the quiet period; the next one is announced again, once.
     publish(&producer, &topic, 3).await;
-    eventually(
+    handled_then_quiet(
+        &seen,
+        (0..8).collect(),
         "the new messages handled, then a second quiet period",
-        Duration::from_secs(60),
-        || {
-            let seen = seen.clone();
-            async move {
-                let now = seen.lock().unwrap().clone();
-                (handled(&now) == (0..8).collect::<Vec<i64>>() && now.last() == Some(&Seen::Idle))
-                    .then_some(())
-            }
-        },
     )
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
