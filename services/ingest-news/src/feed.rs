@@ -1,8 +1,8 @@
 //! Feed documents (RSS 2.0, Atom 1.0, JSON Feed 1.1) to raw items, through `feed-rs`. A document in another
 //! declared character set is read as UTF-8 first (`charset`), and bare `&` in XML are escaped
-//! (`bare_ampersands`). A document that is not a feed (HTML, broken XML,
-//! truncated JSON, bytes that break their character set) is one reject; each item keeps its own original bytes
-//! (as UTF-8) so a bad item's dead letter shows what the source sent.
+//! (`bare_ampersands`). A document that is not a feed (HTML, broken XML, truncated JSON, bytes that break their
+//! character set) is one reject with the bytes as sent; each item keeps its own original bytes (as UTF-8) so a
+//! bad item's dead letter shows what the source sent.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -52,18 +52,14 @@ pub fn read(
             source,
         )
     })?;
-    let repaired = if text
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with('<')
-    {
+    let repaired = if content_start(text).starts_with('<') {
         crate::bare_ampersands::escape(text)
     } else {
         std::borrow::Cow::Borrowed(text)
     };
     let text: &str = &repaired;
     let bytes = text.as_bytes();
-    let head = text.trim_start_matches('\u{feff}').trim_start();
+    let head = content_start(text);
     let head_lower = head
         .get(..head.len().min(200))
         .unwrap_or(head)
@@ -156,6 +152,11 @@ pub fn read(
         title: feed.title.map(|t| t.content),
         items,
     })
+}
+
+/// The document from its first character that is neither a byte-order mark nor white space.
+fn content_start(text: &str) -> &str {
+    text.trim_start_matches('\u{feff}').trim_start()
 }
 
 fn is_web_address(location: &str) -> bool {
