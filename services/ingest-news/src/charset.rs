@@ -25,7 +25,7 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a
     };
     let encoding = match encoding {
         None => return Ok(Cow::Borrowed(bytes)),
-        Some(e) if e == UTF_8 => return Ok(Cow::Borrowed(bytes)),
+        Some(e) if e == UTF_8 => return Ok(utf8_saying_so(bytes, bom_length)),
         Some(e) => e,
     };
     let text = encoding
@@ -34,8 +34,24 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a
     Ok(Cow::Owned(with_utf8_declaration(&text).into_bytes()))
 }
 
+/// A document read as UTF-8 whose XML declaration names another set (the HTTP header overrode it, or it says
+/// UTF-16 in ASCII text): the declaration is rewritten, since the XML parser would follow it. Bytes that are not
+/// UTF-8 are left for the caller to refuse.
+fn utf8_saying_so(bytes: &[u8], bom_length: usize) -> Cow<'_, [u8]> {
+    let declares_other = declared_encoding(&bytes[bom_length..])
+        .and_then(|label| Encoding::for_label(label.trim().as_bytes()))
+        .is_some_and(|declared| declared != UTF_8);
+    match std::str::from_utf8(&bytes[bom_length..]) {
+        Ok(text) if declares_other => Cow::Owned(with_utf8_declaration(text).into_bytes()),
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+/// The character set a label names. A label read from ASCII text cannot truly mean UTF-16 (the text would not
+/// have been readable), so, as browsers do, UTF-16 and the other sets no ASCII text can be in read as UTF-8.
 fn known(label: &str) -> Result<&'static Encoding, String> {
     Encoding::for_label(label.trim().as_bytes())
+        .map(Encoding::output_encoding)
         .ok_or_else(|| format!("unknown character set {label:?}"))
 }
 
@@ -124,6 +140,19 @@ mod tests {
         let unknown = b"<?xml version=\"1.0\" encoding=\"klingon-8\"?><rss/>";
         assert!(to_utf8(unknown, None).unwrap_err().contains("klingon-8"));
         assert!(to_utf8(b"<rss/>", Some("text/xml; charset=nope")).is_err());
+    }
+
+    #[test]
+    fn a_declaration_that_the_bytes_or_the_header_overrule_is_rewritten_to_say_utf_8() {
+        let utf8_declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>é</rss>";
+        let mislabelled = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss>é</rss>";
+        assert_eq!(
+            std::str::from_utf8(&to_utf8(mislabelled.as_bytes(), None).unwrap()).unwrap(),
+            utf8_declaration
+        );
+        let overruled = "<?xml version='1.0' encoding='ISO-8859-1'?><rss>é</rss>";
+        let out = to_utf8(overruled.as_bytes(), Some("text/xml; charset=utf-8")).unwrap();
+        assert_eq!(std::str::from_utf8(&out).unwrap(), utf8_declaration);
     }
 
     #[test]

@@ -257,3 +257,11 @@ fn relative_links_resolve_against_the_address_the_feed_came_from() {
     let feed = read(rss, None, "markets.xml").unwrap();
     assert_eq!(feed.items[0].link.as_deref(), Some("/news/2025/01/27/one"));
 }
+
+#[test]
+fn a_utf_8_feed_that_declares_utf_16_is_read() {
+    let doc = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel><title>M</title>\
+        <item><title>Été</title><link>https://e.x/a</link></item></channel></rss>";
+    let feed = read(doc.as_bytes(), None, "mislabelled.xml").unwrap();
+    assert_eq!(feed.items[0].title.as_deref(), Some("Été"));
+}
